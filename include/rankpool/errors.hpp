@@ -1,0 +1,39 @@
+// Errors that cross ranks: where a task failed, and the exception that carries it to the caller.
+#pragma once
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace rankpool {
+
+/// One failed task: its index in the input, the rank and host that ran it, the exception's text.
+struct TaskFailure {
+    std::uint64_t index = 0;
+    int rank = 0;
+    std::string host;
+    std::string message;
+
+    template <class Archive>
+    void serialize(Archive& ar, unsigned /*version*/) {
+        ar& index& rank& host& message;
+    }
+    friend bool operator==(const TaskFailure&, const TaskFailure&) = default;
+};
+
+/// "task 3 failed on rank 1 (host): message": the one line a user sees.
+[[nodiscard]] std::string describe(const TaskFailure& f);
+
+/// Thrown on every rank when any task failed. On the root `failures` lists each failure that was
+/// collected, in task order; elsewhere it may be empty. what() is the first failure's line.
+class task_error : public std::runtime_error {
+public:
+    explicit task_error(std::vector<TaskFailure> failures);
+    [[nodiscard]] const std::vector<TaskFailure>& failures() const noexcept { return failures_; }
+
+private:
+    std::vector<TaskFailure> failures_;
+};
+
+} // namespace rankpool

@@ -1,0 +1,35 @@
+// Who ran a job: each rank's host and peak memory, collected on the root for reports.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <boost/mpi/communicator.hpp>
+
+namespace rankpool {
+
+/// One rank's identity and footprint.
+struct RankInfo {
+    std::string host;
+    std::uint64_t pid = 0;
+    std::uint64_t max_rss_bytes = 0; ///< peak resident memory so far (getrusage)
+
+    template <class Archive>
+    void serialize(Archive& ar, unsigned /*version*/) {
+        ar& host& pid& max_rss_bytes;
+    }
+};
+
+/// This rank's RankInfo, read now.
+[[nodiscard]] RankInfo local_rank_info();
+
+/// Collective: every rank's RankInfo, indexed by rank, on the root (empty elsewhere).
+[[nodiscard]] std::vector<RankInfo> gather_rank_info(const boost::mpi::communicator& comm,
+                                                     int root = 0);
+
+/// Bytes of memory this machine can still hand out without swapping (MemAvailable), or 0 if
+/// that cannot be read.
+[[nodiscard]] std::uint64_t available_memory_bytes();
+
+} // namespace rankpool

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Installs what rankpool builds and runs with, from Debian 12's packages.
+set -euo pipefail
+packages=(openmpi-bin libopenmpi-dev libboost-mpi-dev libboost-serialization-dev doctest-dev
+          libcli11-dev nlohmann-json3-dev cmake g++ make clang-format)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,84 @@
+// The command line: the top-level app, the list of subcommands, errors folded to one line.
+#include "options.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include "commands/squares.hpp"
+#include "parse.hpp"
+
+namespace rankpool::cli {
+
+namespace {
+
+/// Every subcommand, in the order --help lists them.
+constexpr AddCommand all_commands[] = {
+    commands::add_squares_command,
+};
+
+constexpr const char* footer = R"(Run under MPI, for example:
+  mpirun -np 4 --oversubscribe rankpool squares 1000000
+Exit codes: 0 success, 1 a task or check failed, 2 bad input (refused before any work).
+On a workstation, OMPI_MCA_pml=ob1 skips Open MPI's ~0.2 s probe for absent interconnects.)";
+
+std::string one_line(std::string s) {
+    for (char& c : s) {
+        if (c == '\n') {
+            c = ' ';
+        }
+    }
+    while (!s.empty() && s.back() == ' ') {
+        s.pop_back();
+    }
+    return s;
+}
+
+std::string command_names(const CLI::App& app) {
+    std::string names;
+    for (const auto* sub : app.get_subcommands([](const CLI::App*) { return true; })) {
+        names += (names.empty() ? "" : ", ") + sub->get_name();
+    }
+    return names;
+}
+
+} // namespace
+
+ParseResult parse_command_line(int argc, const char* const* argv) {
+    CLI::App app{"rankpool: Python's multiprocessing Pool.map and ProcessPoolExecutor.map on MPI "
+                 "ranks.",
+                 "rankpool"};
+    app.footer(footer);
+    app.require_subcommand(1);
+    std::optional<Command> chosen;
+    for (const AddCommand add : all_commands) {
+        add(app, chosen);
+    }
+
+    ParseResult result;
+    try {
+        app.parse(argc, argv);
+        result.command = std::move(chosen);
+    } catch (const CLI::CallForHelp&) {
+        const auto sub = app.get_subcommands();
+        result.out = sub.empty() ? app.help() : sub.front()->help();
+    } catch (const CLI::CallForAllHelp&) {
+        result.out = app.help("", CLI::AppFormatMode::All);
+    } catch (const CLI::RequiredError& e) {
+        // CLI11 reads an unknown first word as a missing subcommand; say what was wrong.
+        if (argc > 1 && argv[1][0] != '-') {
+            result.err = "unknown command '" + std::string(argv[1]) +
+                         "'; commands: " + command_names(app) + " (see rankpool --help)";
+        } else {
+            result.err = one_line(e.what()) + " (see rankpool --help)";
+        }
+        result.exit_code = exit_usage;
+    } catch (const CLI::ParseError& e) {
+        result.err = one_line(e.what()) + " (see rankpool --help)";
+        result.exit_code = exit_usage;
+    } catch (const usage_error& e) {
+        result.err = e.what();
+        result.exit_code = exit_usage;
+    }
+    return result;
+}
+
+} // namespace rankpool::cli

@@ -1,0 +1,50 @@
+// The command line: every subcommand's CLI11 definition, parsed before MPI starts.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+
+#include <boost/mpi/communicator.hpp>
+#include <nlohmann/json.hpp>
+
+namespace CLI {
+class App;
+}
+
+namespace rankpool::cli {
+
+class Output;
+
+/// Exit codes shared by every command and every rank.
+enum ExitCode : int {
+    exit_ok = 0,
+    exit_failure = 1, ///< a task failed, a check did not hold, MPI reported an error
+    exit_usage = 2,   ///< bad input, refused before any work
+};
+
+/// A parsed, validated command, ready to run once MPI is up.
+struct Command {
+    std::string name;
+    bool json = false;
+    nlohmann::json options; ///< the validated options, as the report echoes them
+    /// Runs the command on `comm` (collective) and returns this rank's exit code.
+    std::function<int(const boost::mpi::communicator&, Output&)> run;
+};
+
+/// What parsing decided: a command to run, or text to print (help, or a one-line error) and an
+/// exit code. Every rank parses the same argv and reaches the same verdict.
+struct ParseResult {
+    std::optional<Command> command;
+    int exit_code = exit_ok;
+    std::string out; ///< help text, for stdout
+    std::string err; ///< one error line (without "rankpool: error: "), for stderr
+};
+
+[[nodiscard]] ParseResult parse_command_line(int argc, const char* const* argv);
+
+/// Each subcommand's file defines one of these: it adds its CLI11 subcommand to `app` and, when
+/// that subcommand is parsed, validates its values (throwing usage_error) and fills `chosen`.
+using AddCommand = void (*)(CLI::App& app, std::optional<Command>& chosen);
+
+} // namespace rankpool::cli

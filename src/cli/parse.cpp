@@ -1,0 +1,73 @@
+// Pure parsing of command-line values.
+#include "parse.hpp"
+
+#include <charconv>
+#include <cmath>
+
+namespace rankpool::cli {
+
+namespace {
+std::string quoted(std::string_view s) {
+    return "'" + std::string(s) + "'";
+}
+} // namespace
+
+std::uint64_t parse_count(std::string_view text, std::string_view what, std::uint64_t max) {
+    const std::string name(what);
+    if (text.empty()) {
+        throw usage_error(name + " must be a whole number, got an empty string");
+    }
+    if (text.front() == '-') {
+        throw usage_error(name + " must be >= 0, got " + quoted(text));
+    }
+    std::uint64_t v = 0;
+    const auto* end = text.data() + text.size();
+    const auto [ptr, ec] = std::from_chars(text.data(), end, v);
+    if (ec == std::errc::result_out_of_range) {
+        throw usage_error(name + " = " + std::string(text) + " is too large (at most " +
+                          std::to_string(max) + ")");
+    }
+    if (ec != std::errc() || ptr != end) {
+        throw usage_error(name + " must be a whole number, got " + quoted(text));
+    }
+    if (v > max) {
+        throw usage_error(name + " = " + std::string(text) + " is too large (at most " +
+                          std::to_string(max) + ")");
+    }
+    return v;
+}
+
+double parse_seconds(std::string_view text, std::string_view what) {
+    const std::string name(what);
+    double v = 0;
+    const auto* end = text.data() + text.size();
+    const auto [ptr, ec] = std::from_chars(text.data(), end, v);
+    if (text.empty() || ec == std::errc::invalid_argument || ptr != end) {
+        throw usage_error(name + " must be a number of seconds, got " + quoted(text));
+    }
+    if (ec == std::errc::result_out_of_range || !std::isfinite(v)) {
+        throw usage_error(name + " must be a finite number of seconds, got " + quoted(text));
+    }
+    if (v < 0) {
+        throw usage_error(name + " must be >= 0, got " + quoted(text));
+    }
+    return v;
+}
+
+int launcher_rank(const std::function<const char*(const char*)>& getenv) {
+    for (const char* key : {"OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK", "SLURM_PROCID"}) {
+        const char* v = getenv(key);
+        if (v == nullptr) {
+            continue;
+        }
+        int r = 0;
+        const std::string_view s(v);
+        const auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), r);
+        if (ec == std::errc() && ptr == s.data() + s.size() && r >= 0) {
+            return r;
+        }
+    }
+    return 0;
+}
+
+} // namespace rankpool::cli

@@ -1,0 +1,30 @@
+// Pure parsing of command-line values: precise one-line messages, no MPI, unit-tested.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+namespace rankpool::cli {
+
+/// Bad input from the user: rank 0 prints what() on one line and every rank exits 2.
+class usage_error : public std::invalid_argument {
+public:
+    using std::invalid_argument::invalid_argument;
+};
+
+/// A whole number in [0, max] written in decimal ("1000", "1e6" and "10**6" are not accepted,
+/// "1_000" neither). `what` names the value in the message, e.g. "N".
+[[nodiscard]] std::uint64_t parse_count(std::string_view text, std::string_view what,
+                                        std::uint64_t max);
+
+/// A finite number of seconds >= 0 ("2", "0.25", "1e-2").
+[[nodiscard]] double parse_seconds(std::string_view text, std::string_view what);
+
+/// The rank this process will have in MPI_COMM_WORLD, read from the launcher's environment
+/// (Open MPI, PMIx, PMI, Slurm) before MPI is initialised; 0 when started alone.
+[[nodiscard]] int launcher_rank(const std::function<const char*(const char*)>& getenv);
+
+} // namespace rankpool::cli

@@ -1,0 +1,151 @@
+// `rankpool squares N`: Pool.map(x*x, range(N)) over MPI collectives, checked and timed.
+#include "squares.hpp"
+
+#include <array>
+#include <charconv>
+#include <cstdio>
+#include <limits>
+
+#include <mpi.h>
+
+#include "rankpool/map.hpp"
+
+#include "cli/output.hpp"
+#include "report_json.hpp"
+
+namespace rankpool::commands {
+
+namespace {
+
+constexpr auto square = [](std::uint64_t x) -> std::uint64_t { return x * x; };
+
+std::string gib(std::uint64_t bytes) {
+    char s[32];
+    std::snprintf(s, sizeof s, "%.2f GiB", static_cast<double>(bytes) / (1u << 30));
+    return s;
+}
+
+void print_results(cli::Output& out, const Buffer<std::uint64_t>& results) {
+    std::array<char, 24> s{};
+    for (const std::uint64_t v : results) {
+        const auto end = std::to_chars(s.data(), s.data() + s.size(), v).ptr;
+        out.result({s.data(), static_cast<std::size_t>(end - s.data())});
+    }
+}
+
+} // namespace
+
+void check_root_memory(const boost::mpi::communicator& comm, const SquaresOptions& o) {
+    if (o.gather == GatherMode::none) {
+        return;
+    }
+    // [0] bytes the root needs, [1] bytes it has; decided on the root, known to all.
+    std::uint64_t need_have[2] = {0, 0};
+    if (comm.rank() == 0) {
+        const std::uint64_t per_item = o.input == InputMode::array ? 16 : 8;
+        need_have[0] = o.n * per_item;
+        need_have[1] = available_memory_bytes();
+    }
+    MPI_Bcast(need_have, 2, MPI_UINT64_T, 0, comm);
+    if (need_have[1] != 0 && need_have[0] > need_have[1]) {
+        throw limit_error("squares " + std::to_string(o.n) + " needs " + gib(need_have[0]) +
+                          " on rank 0 for the gathered results but " + gib(need_have[1]) +
+                          " is available; use --gather none to sum without gathering");
+    }
+}
+
+SquaresReport run_squares(const boost::mpi::communicator& comm, const SquaresOptions& o,
+                          cli::Output& out) {
+    check_root_memory(comm, o);
+    SquaresReport r;
+    r.options = o;
+    r.ranks = comm.size();
+    r.expected = sum_of_squares(o.n);
+    MapTimes local;
+    if (o.gather == GatherMode::none) {
+        r.checksum = map_reduce(
+            comm, 0, o.n, square, uint128{0}, [](uint128 a, uint128 b) { return a + b; }, 0,
+            &local);
+    } else {
+        Buffer<std::uint64_t> results;
+        if (o.input == InputMode::range) {
+            results = map_range(comm, 0, o.n, square, 0, &local);
+        } else {
+            Buffer<std::uint64_t> input(comm.rank() == 0 ? o.n : 0);
+            for (std::uint64_t i = 0; i < input.size(); ++i) {
+                input[i] = i;
+            }
+            results = map(comm, std::span<const std::uint64_t>(input), square, 0, &local);
+        }
+        for (const std::uint64_t v : results) {
+            r.checksum += v;
+        }
+        if (o.print) {
+            if (out.json()) {
+                r.results.assign(results.begin(), results.end());
+            } else {
+                print_results(out, results);
+            }
+        }
+    }
+    r.seconds = max_over_ranks(comm, local);
+    r.rank_info = gather_rank_info(comm);
+    if (out.json()) {
+        out.report(to_json(r));
+    } else {
+        for (const auto& line : to_text(r)) {
+            out.text(line);
+        }
+    }
+    return r;
+}
+
+nlohmann::json to_json(const SquaresOptions& o) {
+    return {{"n", o.n},
+            {"print", o.print},
+            {"input", o.input == InputMode::range ? "range" : "array"},
+            {"gather", o.gather == GatherMode::all ? "all" : "none"}};
+}
+
+nlohmann::json to_json(const SquaresReport& r) {
+    nlohmann::json j = {
+        {"command", "squares"},
+        {"n", r.options.n},
+        {"ranks", r.ranks},
+        {"input", r.options.input == InputMode::range ? "range" : "array"},
+        {"gather", r.options.gather == GatherMode::all ? "all" : "none"},
+        {"checksum", json_uint128(r.checksum)},
+        {"expected", json_uint128(r.expected)},
+        {"ok", r.ok()},
+        {"seconds",
+         {{"scatter", r.seconds.scatter},
+          {"compute", r.seconds.compute},
+          {"gather", r.seconds.gather},
+          {"total", r.seconds.total}}},
+    };
+    add_rank_info(j, r.rank_info);
+    if (r.options.print) {
+        j["results"] = r.results;
+    }
+    return j;
+}
+
+std::vector<std::string> to_text(const SquaresReport& r) {
+    char line[256];
+    std::vector<std::string> lines;
+    std::snprintf(line, sizeof line, "squares: n = %llu on %d rank%s (%s input, %s)",
+                  static_cast<unsigned long long>(r.options.n), r.ranks, r.ranks == 1 ? "" : "s",
+                  r.options.input == InputMode::range ? "range" : "array",
+                  r.options.gather == GatherMode::all ? "gathered" : "summed, not gathered");
+    lines.emplace_back(line);
+    lines.push_back("checksum: " + to_string(r.checksum) +
+                    (r.ok() ? " (= n(n-1)(2n-1)/6, ok)"
+                            : " MISMATCH: n(n-1)(2n-1)/6 = " + to_string(r.expected)));
+    std::snprintf(line, sizeof line,
+                  "seconds: scatter %.6f  compute %.6f  gather %.6f  total %.6f (slowest rank)",
+                  r.seconds.scatter, r.seconds.compute, r.seconds.gather, r.seconds.total);
+    lines.emplace_back(line);
+    return lines;
+}
+
+} // namespace rankpool::commands

@@ -1,0 +1,93 @@
+// The `squares` subcommand's command line: its options, their checks, and how it runs.
+#include <CLI/CLI.hpp>
+
+#include "rankpool/partition.hpp"
+
+#include "cli/options.hpp"
+#include "cli/output.hpp"
+#include "cli/parse.hpp"
+#include "squares.hpp"
+
+namespace rankpool::commands {
+
+namespace {
+
+struct SquaresArgs {
+    std::string n = "100";
+    std::string gather = "all";
+    std::string input = "range";
+    bool print = false;
+    bool json = false;
+};
+
+SquaresOptions validate(const SquaresArgs& a) {
+    using cli::usage_error;
+    SquaresOptions o;
+    o.n = cli::parse_count(a.n, "N", max_squares_n);
+    o.print = a.print;
+    if (a.gather == "all") {
+        o.gather = GatherMode::all;
+    } else if (a.gather == "none") {
+        o.gather = GatherMode::none;
+    } else {
+        throw usage_error("--gather must be 'all' or 'none', got '" + a.gather + "'");
+    }
+    if (a.input == "range") {
+        o.input = InputMode::range;
+    } else if (a.input == "array") {
+        o.input = InputMode::array;
+    } else {
+        throw usage_error("--input must be 'range' or 'array', got '" + a.input + "'");
+    }
+    if (o.gather == GatherMode::all && o.n > max_mpi_count) {
+        throw usage_error("N = " + std::to_string(o.n) + " results exceed MPI's int counts (" +
+                          std::to_string(max_mpi_count) +
+                          ") for a gather; use --gather none to sum without gathering");
+    }
+    if (o.print && o.gather == GatherMode::none) {
+        throw usage_error("--print needs the results gathered: drop --gather none");
+    }
+    return o;
+}
+
+int run(const boost::mpi::communicator& comm, const SquaresOptions& o, cli::Output& out) {
+    const auto r = run_squares(comm, o, out);
+    if (comm.rank() == 0 && !r.ok()) {
+        out.error("checksum mismatch: gathered " + to_string(r.checksum) +
+                  ", n(n-1)(2n-1)/6 = " + to_string(r.expected));
+        return cli::exit_failure;
+    }
+    return cli::exit_ok;
+}
+
+} // namespace
+
+void add_squares_command(CLI::App& app, std::optional<cli::Command>& chosen) {
+    auto args = std::make_shared<SquaresArgs>();
+    auto* sq = app.add_subcommand(
+        "squares",
+        "Pool.map(x*x, range(N)): rank 0 scatters range(N) across the ranks in balanced blocks,\n"
+        "every rank squares its block, the results are gathered in order on rank 0 and checked\n"
+        "against n(n-1)(2n-1)/6. Prints a summary: ranks, n, checksum, phase times.");
+    sq->add_option("N", args->n, "how many numbers: range(N), 0 <= N <= 2^32 (default 100)")
+        ->type_name("INT");
+    sq->add_flag("--print", args->print, "print each square on its own line, in input order");
+    sq->add_option("--gather", args->gather,
+                   "all: gather every result on rank 0 (default; N <= 2^31-1);\n"
+                   "none: each rank sums its block and only the sums are combined")
+        ->type_name("all|none");
+    sq->add_option("--input", args->input,
+                   "range: each rank derives its block from the bounds (default);\n"
+                   "array: rank 0 builds the input array and scatters it (MPI_Scatterv)")
+        ->type_name("range|array");
+    sq->add_flag("--json", args->json, "print one JSON object instead of the text summary");
+    sq->callback([args, &chosen] {
+        const SquaresOptions o = validate(*args);
+        chosen = cli::Command{"squares", args->json, to_json(o),
+                              [o](const boost::mpi::communicator& comm, cli::Output& out) {
+                                  return run(comm, o, out);
+                              }};
+    });
+}
+
+} // namespace rankpool::commands

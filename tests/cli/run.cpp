@@ -1,0 +1,79 @@
+// Runs the rankpool binary and captures what it did.
+#include "run.hpp"
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace rankpool::test {
+
+namespace {
+
+std::string quote(const std::string& s) {
+    std::string q = "'";
+    for (const char c : s) {
+        q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    }
+    return q + "'";
+}
+
+std::string slurp(const std::string& path) {
+    std::ifstream in(path);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+} // namespace
+
+RunResult run_rankpool(int ranks, const std::vector<std::string>& args, int timeout) {
+    static int counter = 0;
+    const std::string base =
+        "/tmp/rankpool-cli-test-" + std::to_string(getpid()) + "-" + std::to_string(counter++);
+    std::string cmd = "timeout -k 5 " + std::to_string(timeout) + " ";
+    if (ranks > 0) {
+        cmd += std::string(RANKPOOL_MPIEXEC) + " -n " + std::to_string(ranks) + " " +
+               RANKPOOL_MPIEXEC_FLAGS + " ";
+    }
+    cmd += quote(RANKPOOL_EXE);
+    for (const auto& a : args) {
+        cmd += " " + quote(a);
+    }
+    cmd += " >" + base + ".out 2>" + base + ".err </dev/null";
+
+    const auto t0 = std::chrono::steady_clock::now();
+    const int status = std::system(cmd.c_str());
+    const auto t1 = std::chrono::steady_clock::now();
+
+    RunResult r;
+    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    r.out = slurp(base + ".out");
+    r.err = slurp(base + ".err");
+    r.seconds = std::chrono::duration<double>(t1 - t0).count();
+    std::remove((base + ".out").c_str());
+    std::remove((base + ".err").c_str());
+    return r;
+}
+
+std::vector<std::string> lines(const std::string& text) {
+    std::vector<std::string> v;
+    std::istringstream in(text);
+    for (std::string line; std::getline(in, line);) {
+        v.push_back(line);
+    }
+    return v;
+}
+
+int count_lines_with(const std::string& text, const std::string& needle) {
+    int n = 0;
+    for (const auto& l : lines(text)) {
+        n += l.find(needle) != std::string::npos ? 1 : 0;
+    }
+    return n;
+}
+
+} // namespace rankpool::test

@@ -1,0 +1,26 @@
+// Runs the rankpool binary (alone or under mpiexec) and captures its exit code and output.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace rankpool::test {
+
+struct RunResult {
+    int exit_code = -1; ///< the launcher's exit code; 124 when the run was killed by its timeout
+    std::string out;
+    std::string err;
+    double seconds = 0;
+};
+
+/// Runs `rankpool args...` under mpiexec with `ranks` ranks, or alone when ranks == 0. A run that
+/// takes longer than `timeout` seconds is killed, so a hang fails the test instead of the suite.
+RunResult run_rankpool(int ranks, const std::vector<std::string>& args, int timeout = 60);
+
+/// The lines of a text, without their newlines.
+std::vector<std::string> lines(const std::string& text);
+
+/// Counts the lines of `text` that contain `needle`.
+int count_lines_with(const std::string& text, const std::string& needle);
+
+} // namespace rankpool::test

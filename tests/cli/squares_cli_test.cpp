@@ -1,0 +1,123 @@
+// End-to-end tests of `rankpool squares` under mpiexec: output, JSON, exit codes, error text.
+#include <string>
+
+#include <doctest/doctest.h>
+#include <nlohmann/json.hpp>
+
+#include "run.hpp"
+
+using rankpool::test::count_lines_with;
+using rankpool::test::lines;
+using rankpool::test::run_rankpool;
+
+TEST_CASE("squares 10 --print on 3 ranks prints 0..81 in order and checksum 285") {
+    const auto r = run_rankpool(3, {"squares", "10", "--print"});
+    CHECK(r.exit_code == 0);
+    const auto ls = lines(r.out);
+    REQUIRE(ls.size() >= 10);
+    for (int i = 0; i < 10; ++i) {
+        CHECK(ls[static_cast<std::size_t>(i)] == std::to_string(i * i));
+    }
+    CHECK(r.out.find("checksum: 285 (= n(n-1)(2n-1)/6, ok)") != std::string::npos);
+    CHECK(r.out.find("on 3 ranks") != std::string::npos);
+    CHECK(r.err.empty());
+}
+
+TEST_CASE("squares --json at 1, 2, 3 and 4 ranks, both inputs and both gathers") {
+    for (const int ranks : {1, 2, 3, 4}) {
+        for (const auto& extra : std::vector<std::vector<std::string>>{
+                 {}, {"--input", "array"}, {"--gather", "none"}}) {
+            CAPTURE(ranks);
+            std::vector<std::string> args = {"squares", "1009", "--json"};
+            args.insert(args.end(), extra.begin(), extra.end());
+            const auto r = run_rankpool(ranks, args);
+            CHECK(r.exit_code == 0);
+            const auto j = nlohmann::json::parse(r.out);
+            CHECK(j["command"] == "squares");
+            CHECK(j["n"] == 1009);
+            CHECK(j["ranks"] == ranks);
+            CHECK(j["checksum"] == 341905704);
+            CHECK(j["ok"] == true);
+            CHECK(j["hosts"].size() == static_cast<std::size_t>(ranks));
+            CHECK(j["max_rss_bytes"].size() == static_cast<std::size_t>(ranks));
+            for (const auto* phase : {"scatter", "compute", "gather", "total"}) {
+                CHECK(j["seconds"][phase].is_number());
+            }
+            CHECK(j["seconds"]["total"].get<double>() >= j["seconds"]["compute"].get<double>());
+        }
+    }
+}
+
+TEST_CASE("squares defaults to the tutorial's range(100)") {
+    const auto r = run_rankpool(2, {"squares", "--json", "--print"});
+    CHECK(r.exit_code == 0);
+    const auto j = nlohmann::json::parse(r.out);
+    CHECK(j["n"] == 100);
+    CHECK(j["checksum"] == 328350);
+    REQUIRE(j["results"].size() == 100);
+    CHECK(j["results"][99] == 9801);
+}
+
+TEST_CASE("squares 0 and n below the rank count") {
+    for (const auto& n : {"0", "1", "3"}) {
+        const auto r = run_rankpool(4, {"squares", n, "--print"});
+        CHECK(r.exit_code == 0);
+        CHECK(count_lines_with(r.out, "ok)") == 1);
+    }
+}
+
+TEST_CASE("a checksum above 64 bits is printed exactly") {
+    const auto r = run_rankpool(2, {"squares", "5000000", "--gather", "none", "--json"});
+    CHECK(r.exit_code == 0);
+    const auto j = nlohmann::json::parse(r.out);
+    CHECK(j["checksum"] == "41666654166667500000");
+    CHECK(j["ok"] == true);
+}
+
+TEST_CASE("bad input: one line from rank 0 only, exit code 2 on every rank count") {
+    const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+        {{"squares", "-5"}, "rankpool: error: N must be >= 0, got '-5'"},
+        {{"squares", "2.5"}, "rankpool: error: N must be a whole number, got '2.5'"},
+        {{"squares", "abc"}, "rankpool: error: N must be a whole number, got 'abc'"},
+        {{"squares", "99999999999"},
+         "rankpool: error: N = 99999999999 is too large (at most 4294967296)"},
+        {{"squares", "--nope"},
+         "rankpool: error: The following argument was not expected: --nope "
+         "(see rankpool --help)"},
+        {{"cubes"},
+         "rankpool: error: unknown command 'cubes'; commands: squares "
+         "(see rankpool --help)"},
+    };
+    for (const int ranks : {0, 1, 3}) {
+        for (const auto& [args, message] : cases) {
+            CAPTURE(ranks);
+            CAPTURE(message);
+            const auto r = run_rankpool(ranks, args);
+            CHECK(r.exit_code == 2);
+            CHECK(count_lines_with(r.err, "rankpool: error:") == 1);
+            CHECK(r.err.find(message) != std::string::npos);
+            CHECK(r.out.empty());
+        }
+    }
+}
+
+TEST_CASE("too large for rank 0's memory: refused up front") {
+    // 2^31 - 1 results need 16 GiB on rank 0 for an array input plus its results; ask for more
+    // than MemAvailable by using the array input only when that is indeed more.
+    const auto r = run_rankpool(2, {"squares", "2147483647", "--input", "array"});
+    if (r.exit_code == 2) {
+        CHECK(count_lines_with(r.err, "rankpool: error: squares 2147483647 needs 32.00 GiB") == 1);
+        CHECK(r.err.find("use --gather none") != std::string::npos);
+    } else {
+        MESSAGE("this machine has more than 32 GiB available; the refusal is not exercised");
+    }
+}
+
+TEST_CASE("help: rankpool --help and rankpool squares --help, exit 0") {
+    const auto top = run_rankpool(0, {"--help"});
+    CHECK(top.exit_code == 0);
+    CHECK(top.out.find("squares") != std::string::npos);
+    const auto sub = run_rankpool(2, {"squares", "--help"});
+    CHECK(sub.exit_code == 0);
+    CHECK(count_lines_with(sub.out, "--gather") == 1);
+}

@@ -1,0 +1,69 @@
+// Tests of the command line's value parsing: accepted forms and each error message.
+#include <map>
+#include <string>
+
+#include <doctest/doctest.h>
+
+#include "cli/parse.hpp"
+
+using rankpool::cli::launcher_rank;
+using rankpool::cli::parse_count;
+using rankpool::cli::parse_seconds;
+using rankpool::cli::usage_error;
+
+TEST_CASE("counts: whole decimal numbers within the limit") {
+    CHECK(parse_count("0", "N", 10) == 0);
+    CHECK(parse_count("10", "N", 10) == 10);
+    CHECK(parse_count("18446744073709551615", "N", 18446744073709551615ull) ==
+          18446744073709551615ull);
+}
+
+TEST_CASE("counts: each kind of bad input has its own message") {
+    CHECK_THROWS_WITH_AS((void)parse_count("-5", "N", 10), "N must be >= 0, got '-5'", usage_error);
+    CHECK_THROWS_WITH_AS((void)parse_count("2.5", "N", 10), "N must be a whole number, got '2.5'",
+                         usage_error);
+    CHECK_THROWS_WITH_AS((void)parse_count("abc", "N", 10), "N must be a whole number, got 'abc'",
+                         usage_error);
+    CHECK_THROWS_WITH_AS((void)parse_count("1e6", "N", 10), "N must be a whole number, got '1e6'",
+                         usage_error);
+    CHECK_THROWS_WITH_AS((void)parse_count("", "N", 10),
+                         "N must be a whole number, got an empty string", usage_error);
+    CHECK_THROWS_WITH_AS((void)parse_count("11", "N", 10), "N = 11 is too large (at most 10)",
+                         usage_error);
+    CHECK_THROWS_WITH_AS((void)parse_count("99999999999999999999999", "N", 10),
+                         "N = 99999999999999999999999 is too large (at most 10)", usage_error);
+}
+
+TEST_CASE("seconds: finite and not negative") {
+    CHECK(parse_seconds("5", "seconds") == 5.0);
+    CHECK(parse_seconds("0.25", "seconds") == 0.25);
+    CHECK(parse_seconds("1e-2", "seconds") == doctest::Approx(0.01));
+    CHECK(parse_seconds("0", "seconds") == 0.0);
+    CHECK_THROWS_WITH_AS((void)parse_seconds("-1", "seconds"), "seconds must be >= 0, got '-1'",
+                         usage_error);
+    CHECK_THROWS_WITH_AS((void)parse_seconds("nan", "seconds"),
+                         "seconds must be a finite number of seconds, got 'nan'", usage_error);
+    CHECK_THROWS_WITH_AS((void)parse_seconds("inf", "seconds"),
+                         "seconds must be a finite number of seconds, got 'inf'", usage_error);
+    CHECK_THROWS_WITH_AS((void)parse_seconds("1e999", "seconds"),
+                         "seconds must be a finite number of seconds, got '1e999'", usage_error);
+    CHECK_THROWS_WITH_AS((void)parse_seconds("two", "seconds"),
+                         "seconds must be a number of seconds, got 'two'", usage_error);
+    CHECK_THROWS_WITH_AS((void)parse_seconds("2s", "seconds"),
+                         "seconds must be a number of seconds, got '2s'", usage_error);
+}
+
+TEST_CASE("the launcher's rank, before MPI starts") {
+    std::map<std::string, std::string> env;
+    const auto get = [&](const char* k) -> const char* {
+        const auto it = env.find(k);
+        return it == env.end() ? nullptr : it->second.c_str();
+    };
+    CHECK(launcher_rank(get) == 0);
+    env["SLURM_PROCID"] = "3";
+    CHECK(launcher_rank(get) == 3);
+    env["OMPI_COMM_WORLD_RANK"] = "2";
+    CHECK(launcher_rank(get) == 2);
+    env["OMPI_COMM_WORLD_RANK"] = "garbage";
+    CHECK(launcher_rank(get) == 3);
+}
