@@ -3,6 +3,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "commands/sleep.hpp"
 #include "commands/squares.hpp"
 #include "parse.hpp"
 
@@ -13,6 +14,7 @@ namespace {
 /// Every subcommand, in the order --help lists them.
 constexpr AddCommand all_commands[] = {
     commands::add_squares_command,
+    commands::add_sleep_command,
 };
 
 constexpr const char* footer = R"(Run under MPI, for example:
@@ -40,6 +42,11 @@ std::string command_names(const CLI::App& app) {
     return names;
 }
 
+bool is_command(const CLI::App& app, const std::string& name) {
+    const auto subs = app.get_subcommands([&](const CLI::App* a) { return a->check_name(name); });
+    return !subs.empty();
+}
+
 } // namespace
 
 ParseResult parse_command_line(int argc, const char* const* argv) {
@@ -54,6 +61,13 @@ ParseResult parse_command_line(int argc, const char* const* argv) {
     }
 
     ParseResult result;
+    if (argc > 1 && argv[1][0] != '-' && !is_command(app, argv[1])) {
+        // Checked before CLI11 so that `rankpool cubes --help` is an error too, not help.
+        result.err = "unknown command '" + std::string(argv[1]) +
+                     "'; commands: " + command_names(app) + " (see rankpool --help)";
+        result.exit_code = exit_usage;
+        return result;
+    }
     try {
         app.parse(argc, argv);
         result.command = std::move(chosen);

@@ -51,6 +51,9 @@ void Output::error(std::string_view message) {
 }
 
 void Output::worker_line(std::string_view line) {
+    if (json_) {
+        return;
+    }
     std::fprintf(out_, "%.*s\n", static_cast<int>(line.size()), line.data());
     std::fflush(out_);
 }

@@ -31,7 +31,8 @@ public:
     void report(const nlohmann::json& j);
     /// "rankpool: error: <message>" on stderr. Root only.
     void error(std::string_view message);
-    /// A line printed by whichever rank calls it, flushed at once.
+    /// A line printed by whichever rank (or thread) calls it, flushed at once; dropped in JSON
+    /// mode, where stdout carries the report alone.
     void worker_line(std::string_view line);
     /// Writes buffered results out.
     void flush();

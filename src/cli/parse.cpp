@@ -3,6 +3,8 @@
 
 #include <charconv>
 #include <cmath>
+#include <initializer_list>
+#include <optional>
 
 namespace rankpool::cli {
 
@@ -54,8 +56,11 @@ double parse_seconds(std::string_view text, std::string_view what) {
     return v;
 }
 
-int launcher_rank(const std::function<const char*(const char*)>& getenv) {
-    for (const char* key : {"OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK", "SLURM_PROCID"}) {
+namespace {
+/// The first of `keys` set to a whole number >= 0 in the environment.
+std::optional<int> first_number(const std::function<const char*(const char*)>& getenv,
+                                std::initializer_list<const char*> keys) {
+    for (const char* key : keys) {
         const char* v = getenv(key);
         if (v == nullptr) {
             continue;
@@ -67,7 +72,17 @@ int launcher_rank(const std::function<const char*(const char*)>& getenv) {
             return r;
         }
     }
-    return 0;
+    return std::nullopt;
+}
+} // namespace
+
+int launcher_rank(const std::function<const char*(const char*)>& getenv) {
+    return first_number(getenv, {"OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK", "SLURM_PROCID"})
+        .value_or(0);
+}
+
+int launcher_size(const std::function<const char*(const char*)>& getenv) {
+    return first_number(getenv, {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "SLURM_NTASKS"}).value_or(1);
 }
 
 } // namespace rankpool::cli

@@ -27,4 +27,8 @@ public:
 /// (Open MPI, PMIx, PMI, Slurm) before MPI is initialised; 0 when started alone.
 [[nodiscard]] int launcher_rank(const std::function<const char*(const char*)>& getenv);
 
+/// The number of ranks the launcher started (Open MPI, PMIx-style Slurm, PMI), read before MPI
+/// is initialised; 1 when started alone or when it cannot be told.
+[[nodiscard]] int launcher_size(const std::function<const char*(const char*)>& getenv);
+
 } // namespace rankpool::cli

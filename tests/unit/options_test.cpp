@@ -79,6 +79,16 @@ TEST_CASE("bad input: one line, exit code 2") {
     }
 }
 
+TEST_CASE("an unknown command is named, even with --help") {
+    for (const auto& args :
+         std::vector<std::vector<const char*>>{{"cubes"}, {"cubes", "--help"}, {"cubes", "3"}}) {
+        const auto r = parse(args);
+        CHECK(r.exit_code == 2);
+        CHECK(r.out.empty());
+        CHECK(r.err == "unknown command 'cubes'; commands: squares, sleep (see rankpool --help)");
+    }
+}
+
 TEST_CASE("unknown subcommands and options are one-line errors") {
     for (const auto& args : std::vector<std::vector<const char*>>{
              {"cubes"}, {"squares", "--bogus"}, {}, {"squares", "1", "2"}}) {

@@ -67,3 +67,16 @@ TEST_CASE("the launcher's rank, before MPI starts") {
     env["OMPI_COMM_WORLD_RANK"] = "garbage";
     CHECK(launcher_rank(get) == 3);
 }
+
+TEST_CASE("the launcher's size, before MPI starts") {
+    std::map<std::string, std::string> env;
+    const auto get = [&](const char* k) -> const char* {
+        const auto it = env.find(k);
+        return it == env.end() ? nullptr : it->second.c_str();
+    };
+    CHECK(rankpool::cli::launcher_size(get) == 1);
+    env["SLURM_NTASKS"] = "8";
+    CHECK(rankpool::cli::launcher_size(get) == 8);
+    env["OMPI_COMM_WORLD_SIZE"] = "3";
+    CHECK(rankpool::cli::launcher_size(get) == 3);
+}

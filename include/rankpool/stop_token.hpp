@@ -1,0 +1,42 @@
+// Cooperative cancellation for tasks: a task that checks its token can be stopped mid-way.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <exception>
+#include <functional>
+
+namespace rankpool {
+
+/// Handed to every task. stop_requested() turns true once the executor is stopping (another
+/// task failed); a long task that checks it ends early, so a failure never waits on it. Cheap to
+/// call often: remote checks are rate-limited.
+class StopToken {
+public:
+    StopToken() = default;
+    /// `flag` is set by the owner; `probe`, if given, is asked at most once per `interval`.
+    explicit StopToken(const std::atomic<bool>* flag, std::function<bool()> probe = {},
+                       std::chrono::microseconds interval = std::chrono::microseconds(500))
+        : flag_(flag), probe_(std::move(probe)), interval_(interval) {}
+
+    [[nodiscard]] bool stop_requested() const;
+
+private:
+    const std::atomic<bool>* flag_ = nullptr;
+    std::function<bool()> probe_;
+    std::chrono::microseconds interval_{500};
+    mutable bool seen_ = false;
+    mutable std::chrono::steady_clock::time_point last_probe_{};
+};
+
+/// Thrown by a task that saw its stop token and gave up: the task counts as not run, not failed.
+class task_cancelled : public std::exception {
+public:
+    [[nodiscard]] const char* what() const noexcept override { return "task cancelled"; }
+};
+
+/// Sleeps for `seconds`, waking every few milliseconds to check the token. Returns false if it
+/// was stopped early.
+bool sleep_unless_stopped(double seconds, const StopToken& token);
+
+} // namespace rankpool

@@ -1,0 +1,170 @@
+// End-to-end tests of `rankpool sleep` under mpiexec: order of output, JSON, failures, exit codes.
+#include <string>
+
+#include <doctest/doctest.h>
+#include <nlohmann/json.hpp>
+
+#include "run.hpp"
+
+using rankpool::test::count_lines_with;
+using rankpool::test::lines;
+using rankpool::test::run_rankpool;
+
+namespace {
+/// The "Done" lines of an output, in order.
+std::vector<std::string> done_lines(const std::string& out) {
+    std::vector<std::string> d;
+    for (const auto& l : lines(out)) {
+        if (l.rfind("Done ", 0) == 0) {
+            d.push_back(l);
+        }
+    }
+    return d;
+}
+const std::vector<std::string> tenths = {"0.05", "0.04", "0.03", "0.02", "0.01"};
+const std::vector<std::string> done_tenths = {"Done 0.05", "Done 0.04", "Done 0.03", "Done 0.02",
+                                              "Done 0.01"};
+} // namespace
+
+TEST_CASE("sleep prints one 'Sleeping for' per task and 'Done S' in input order") {
+    for (const int ranks : {1, 2, 3, 4}) {
+        CAPTURE(ranks);
+        std::vector<std::string> args = {"sleep"};
+        args.insert(args.end(), tenths.begin(), tenths.end());
+        const auto r = run_rankpool(ranks, args);
+        CHECK(r.exit_code == 0);
+        CHECK(done_lines(r.out) == done_tenths);
+        CHECK(count_lines_with(r.out, "Sleeping for") == 5);
+        CHECK(count_lines_with(r.out, "] Sleeping for 0.05 seconds.") == 1);
+        CHECK(count_lines_with(r.out, "makespan:") == 1);
+        CHECK(r.err.empty());
+    }
+}
+
+TEST_CASE("--unordered prints every result once, as they complete") {
+    std::vector<std::string> args = {"sleep", "--unordered"};
+    args.insert(args.end(), tenths.begin(), tenths.end());
+    const auto r = run_rankpool(2, args);
+    CHECK(r.exit_code == 0);
+    auto d = done_lines(r.out);
+    std::sort(d.begin(), d.end());
+    auto expected = done_tenths;
+    std::sort(expected.begin(), expected.end());
+    CHECK(d == expected);
+    CHECK(r.out.find("results as completed") != std::string::npos);
+}
+
+TEST_CASE("--json: makespan, lower bound, results in order, every schedule") {
+    for (const auto* schedule : {"static", "cyclic", "dynamic", "guided"}) {
+        for (const auto* chunk : {"1", "3", "100"}) {
+            CAPTURE(schedule);
+            CAPTURE(chunk);
+            const auto r = run_rankpool(3, {"sleep", "0.02", "0", "0.01", "0", "0.03", "--json",
+                                            "--schedule", schedule, "--chunksize", chunk});
+            CHECK(r.exit_code == 0);
+            const auto j = nlohmann::json::parse(r.out);
+            CHECK(j["command"] == "sleep");
+            CHECK(j["ranks"] == 3);
+            CHECK(j["tasks"] == 5);
+            CHECK(j["completed"] == 5);
+            CHECK(j["failed"] == 0);
+            CHECK(j["options"]["schedule"] == schedule);
+            CHECK(j["results"] == nlohmann::json::parse("[0.02, 0, 0.01, 0, 0.03]"));
+            CHECK(j["lower_bound"] == 0.03);
+            CHECK(j["makespan"].get<double>() >= 0.03);
+            CHECK(j["failures"].empty());
+            CHECK(j["hosts"].size() == 3);
+        }
+    }
+}
+
+TEST_CASE("more ranks than tasks") {
+    const auto one = run_rankpool(4, {"sleep", "0.01", "--json"});
+    CHECK(one.exit_code == 0);
+    CHECK(nlohmann::json::parse(one.out)["results"] == nlohmann::json::parse("[0.01]"));
+}
+
+TEST_CASE("--repeat and --quiet, for benchmarks") {
+    const auto r = run_rankpool(2, {"sleep", "0", "--repeat", "1000", "--quiet"});
+    CHECK(r.exit_code == 0);
+    CHECK(count_lines_with(r.out, "Done") == 0);
+    CHECK(count_lines_with(r.out, "Sleeping") == 0);
+    CHECK(count_lines_with(r.out, "sleep: 1000 tasks on 2 ranks") == 1);
+}
+
+TEST_CASE("an injected failure: one line on rank 0, exit 1, at 1, 2 and 4 ranks") {
+    for (const int ranks : {1, 2, 4}) {
+        CAPTURE(ranks);
+        // Task 0 (handed out first, to rank 0) fails at once while the others would sleep for
+        // 30 s: the run must stop them, not wait for them.
+        const auto r =
+            run_rankpool(ranks, {"sleep", "0", "30", "30", "30", "--fail-task", "0"}, 25);
+        CHECK(r.exit_code == 1);
+        CHECK(count_lines_with(r.err, "rankpool: error:") == 1);
+        CHECK(count_lines_with(r.err, "rankpool: error: task 0 (sleep 0) failed on rank 0 (") == 1);
+        CHECK(r.err.find("): injected failure (--fail-task 0)") != std::string::npos);
+        CHECK(count_lines_with(r.out, "Done") == 0);
+    }
+}
+
+TEST_CASE("a failure on another rank names that rank") {
+    // 4 ranks, 4 tasks, dynamic: task 3 goes to rank 3 at the start.
+    const auto r = run_rankpool(4, {"sleep", "30", "30", "30", "0", "--fail-task", "3"}, 25);
+    CHECK(r.exit_code == 1);
+    CHECK(count_lines_with(r.err, "rankpool: error: task 3 (sleep 0) failed on rank 3 (") == 1);
+}
+
+TEST_CASE("--keep-going runs the rest and reports each failure") {
+    const auto r = run_rankpool(
+        2, {"sleep", "0.01", "0.01", "0.01", "0.01", "--fail-task", "1", "--keep-going"});
+    CHECK(r.exit_code == 1);
+    CHECK(count_lines_with(r.out, "Done 0.01") == 3);
+    CHECK(count_lines_with(r.err, "rankpool: error: task 1 (sleep 0.01) failed") == 1);
+    CHECK(r.out.find("completed 3 of 4 tasks, 1 failed") != std::string::npos);
+}
+
+TEST_CASE("a failure in JSON mode is in the report too") {
+    const auto r = run_rankpool(2, {"sleep", "0", "0", "--fail-task", "0", "--json"});
+    CHECK(r.exit_code == 1);
+    const auto j = nlohmann::json::parse(r.out);
+    CHECK(j["failed"] == 1);
+    REQUIRE(j["failures"].size() == 1);
+    CHECK(j["failures"][0]["index"] == 0);
+    CHECK(j["failures"][0]["message"] == "injected failure (--fail-task 0)");
+    CHECK(j["results"][0].is_null());
+}
+
+TEST_CASE("a rank that dies ends the job with a non-zero status instead of hanging") {
+    for (const auto* task : {"0", "1"}) {
+        CAPTURE(task);
+        // Task 0 runs on rank 0 (the master's thread), task 1 on rank 1.
+        const auto r = run_rankpool(2, {"sleep", "20", "20", "--crash-task", task}, 15);
+        CHECK(r.exit_code != 0);
+        CHECK(r.exit_code != 124); // 124: killed by the test's timeout, i.e. it hung
+    }
+}
+
+TEST_CASE("bad input to sleep: one line, exit 2") {
+    const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+        {{"sleep", "-1"}, "rankpool: error: SECONDS must be >= 0, got '-1'"},
+        {{"sleep", "nan"},
+         "rankpool: error: SECONDS must be a finite number of seconds, got 'nan'"},
+        {{"sleep", "soon"}, "rankpool: error: SECONDS must be a number of seconds, got 'soon'"},
+        {{"sleep", "--chunksize", "0"}, "rankpool: error: --chunksize must be >= 1, got '0'"},
+        {{"sleep", "--schedule", "fast"},
+         "rankpool: error: --schedule must be static, cyclic, dynamic or guided, got 'fast'"},
+        {{"sleep", "1", "--fail-task", "1"},
+         "rankpool: error: --fail-task = 1 is too large (at most 0)"},
+    };
+    for (const int ranks : {0, 2}) {
+        for (const auto& [args, message] : cases) {
+            CAPTURE(ranks);
+            CAPTURE(message);
+            const auto r = run_rankpool(ranks, args);
+            CHECK(r.exit_code == 2);
+            CHECK(count_lines_with(r.err, "rankpool: error:") == 1);
+            CHECK(r.err.find(message) != std::string::npos);
+            CHECK(r.out.empty());
+        }
+    }
+}
