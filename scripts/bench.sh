@@ -1,0 +1,344 @@
+#!/usr/bin/env bash
+# Runs rankpool and the plain C MPI yardsticks in tests/reference side by side and prints markdown
+# tables of medians over interleaved runs (rankpool, reference, rankpool, reference, ...) with the
+# ratio rankpool / reference.
+#
+# Usage: scripts/bench.sh [squares|startup|dispatch|all] [options]      (default: all)
+#   --reps K              interleaved pairs per cell for squares and dispatch (default 5)
+#   --startup-reps K      interleaved pairs for startup (default 4 x reps, 20 by default)
+#   --build DIR           build directory holding rankpool and tests/reference (default build)
+#   --sizes "N ..."       squares sizes (default "1000000 10000000 100000000")
+#   --ranks "R ..."       squares rank counts (default "1 2")
+#   --inputs "I ..."      squares input modes (default "range array")
+#   --startup-n N         N of `rankpool squares N` in startup (default 100)
+#   --tasks T             dispatch tasks (default 100000)
+#   --dispatch-ranks "R ..."  dispatch rank counts, master included (default "2 4")
+#   --raw FILE            also save every run (tab-separated, one JSON per run) to FILE
+# Environment:
+#   RANKPOOL_BENCH_PML    Open MPI PML for both sides (default ob1, which skips Open MPI's ~0.2 s
+#                         interconnect probe; "default" leaves Open MPI's own choice)
+#   MPIRUN                the launcher (default mpirun)
+# Progress goes to stderr, the tables to stdout. Build first, with tests on (the default):
+#   cmake -B build -DCMAKE_BUILD_TYPE=Release && cmake --build build -j
+set -euo pipefail
+export LC_ALL=C # EPOCHREALTIME and printf with a '.' decimal separator
+
+usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; }
+die() {
+    echo "bench: $*" >&2
+    exit 2
+}
+
+# ---- options ----------------------------------------------------------------------------------
+suite=all
+reps=5
+startup_reps=
+build=build
+sizes="1000000 10000000 100000000"
+ranks_list="1 2"
+inputs="range array"
+startup_n=100
+tasks=100000
+dispatch_ranks="2 4"
+raw=
+while [ $# -gt 0 ]; do
+    case $1 in
+        squares | startup | dispatch | all) suite=$1 ;;
+        --reps) reps=${2:?--reps needs a value}; shift ;;
+        --startup-reps) startup_reps=${2:?--startup-reps needs a value}; shift ;;
+        --build) build=${2:?--build needs a value}; shift ;;
+        --sizes) sizes=${2:?--sizes needs a value}; shift ;;
+        --ranks) ranks_list=${2:?--ranks needs a value}; shift ;;
+        --inputs) inputs=${2:?--inputs needs a value}; shift ;;
+        --startup-n) startup_n=${2:?--startup-n needs a value}; shift ;;
+        --tasks) tasks=${2:?--tasks needs a value}; shift ;;
+        --dispatch-ranks) dispatch_ranks=${2:?--dispatch-ranks needs a value}; shift ;;
+        --raw) raw=${2:?--raw needs a value}; shift ;;
+        -h | --help) usage; exit 0 ;;
+        *) usage >&2; die "unknown argument '$1'" ;;
+    esac
+    shift
+done
+startup_reps=${startup_reps:-$((4 * reps))}
+for v in "$reps" "$startup_reps" "$startup_n" "$tasks" $sizes $ranks_list $dispatch_ranks; do
+    [[ $v =~ ^[0-9]+$ ]] || die "expected a whole number, got '$v'"
+done
+if [ "$reps" -lt 1 ] || [ "$startup_reps" -lt 1 ]; then
+    die "--reps and --startup-reps must be >= 1"
+fi
+for i in $inputs; do
+    [[ $i == range || $i == array ]] || die "--inputs takes range and/or array, got '$i'"
+done
+
+# ---- environment: the same for both sides -----------------------------------------------------
+mpirun=${MPIRUN:-mpirun}
+command -v "$mpirun" >/dev/null || die "$mpirun not found"
+command -v python3 >/dev/null || die "python3 not found"
+if [ "$(id -u)" -eq 0 ]; then
+    # Open MPI refuses to run as root unless told twice.
+    export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+fi
+pml=${RANKPOOL_BENCH_PML:-ob1}
+if [ "$pml" = default ]; then
+    unset OMPI_MCA_pml
+    pml_note="Open MPI's default PML (RANKPOOL_BENCH_PML=default)"
+    env_prefix=
+else
+    export OMPI_MCA_pml=$pml
+    pml_note="OMPI_MCA_pml=$pml"
+    env_prefix="OMPI_MCA_pml=$pml "
+fi
+
+rankpool=$build/rankpool
+ref_dir=$build/tests/reference
+for exe in "$rankpool" "$ref_dir/squares_ref" "$ref_dir/hello_ref" "$ref_dir/dispatch_ref"; do
+    [ -x "$exe" ] || die "$exe not found: build first (cmake -B $build && cmake --build $build -j)"
+done
+
+# Open MPI's default slots are cores: more ranks than cores need --oversubscribe.
+cores=$(lscpu -p=Core,Socket 2>/dev/null | grep -v '^#' | sort -u | wc -l)
+[ "${cores:-0}" -ge 1 ] || cores=$(nproc)
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+records=$tmp/records.tsv
+: >"$records"
+
+# launch_args R: mpirun and its flags for R ranks, into the array LAUNCH.
+launch_args() {
+    LAUNCH=("$mpirun" -np "$1")
+    if [ "$1" -gt "$cores" ]; then
+        LAUNCH+=(--oversubscribe)
+    fi
+}
+
+# run SUITE KEY SIDE CMD...: runs CMD once, timing the whole process, and records
+# SUITE, KEY, SIDE, wall microseconds and the last JSON line of its stdout ({} if none).
+run() {
+    local suite=$1 key=$2 side=$3
+    shift 3
+    local t0 t1
+    t0=$EPOCHREALTIME
+    if ! "$@" >"$tmp/out" 2>"$tmp/err"; then
+        echo "bench: failed: $*" >&2
+        cat "$tmp/out" "$tmp/err" >&2
+        exit 1
+    fi
+    t1=$EPOCHREALTIME
+    local json
+    json=$(grep '^{' "$tmp/out" | tail -n 1 || true)
+    [ -n "$json" ] || json='{}'
+    printf '%s\t%s\t%s\t%s\t%s\n' "$suite" "$key" "$side" $((${t1/./} - ${t0/./})) "$json" \
+        >>"$records"
+}
+
+# report SUITE: the markdown table of SUITE's records.
+report() {
+    python3 - "$records" "$1" <<'PY'
+import json, statistics, sys
+
+records, suite = sys.argv[1], sys.argv[2]
+cells = {}  # key -> side -> list of (wall seconds, json), in run order
+for line in open(records):
+    s, key, side, wall_us, text = line.rstrip("\n").split("\t", 4)
+    if s == suite:
+        cells.setdefault(key, {}).setdefault(side, []).append((int(wall_us) / 1e6, json.loads(text)))
+
+def med(xs):
+    return statistics.median(xs)
+
+def ratio(a, b):
+    return f"{a / b:.2f}" if b > 0 else "n/a"
+
+def mib(b):
+    return f"{b / 2**20:.1f}"
+
+def params(key):
+    return dict(kv.split("=", 1) for kv in key.split())
+
+if suite == "squares":
+    rows_t, rows_p, rows_m = [], [], []
+    for key, sides in cells.items():
+        p = params(key)
+        rp, ref = sides["rankpool"], sides["reference"]
+        for side, runs in (("rankpool", rp), ("reference", ref)):
+            bad = [j for _, j in runs if j.get("ok") is not True]
+            if bad:
+                sys.exit(f"bench: {side} {key}: check failed: {bad[0]}")
+        def phase(runs, name):
+            return med([j["seconds"][name] for _, j in runs])
+        tot_rp, tot_ref = phase(rp, "total"), phase(ref, "total")
+        wall_rp, wall_ref = med([w for w, _ in rp]), med([w for w, _ in ref])
+        head = f"| {int(p['n']):,} | {p['ranks']} | {p['input']} "
+        rows_t.append(head + f"| {tot_rp:.6f} | {tot_ref:.6f} | **{ratio(tot_rp, tot_ref)}** "
+                      f"| {wall_rp:.3f} | {wall_ref:.3f} | {ratio(wall_rp, wall_ref)} |")
+        cols = []
+        for name in ("scatter", "compute", "gather"):
+            a, b = phase(rp, name), phase(ref, name)
+            cols.append(f"{a:.6f} / {b:.6f} ({ratio(a, b)})")
+        rows_p.append(head + "| " + " | ".join(cols) + " |")
+        data = int(p["n"]) * (16 if p["input"] == "array" else 8)
+        rss_rp = med([j["max_rss_bytes"][0] for _, j in rp])
+        rss_ref = med([j["max_rss_bytes"][0] for _, j in ref])
+        rows_m.append(head + f"| {mib(data)} | {mib(rss_rp)} ({ratio(rss_rp, data)}x) "
+                      f"| {mib(rss_ref)} ({ratio(rss_ref, data)}x) | {ratio(rss_rp, rss_ref)} |")
+    print("In-process time: median of seconds.total (barrier to end of gather, slowest rank); "
+          "whole-process wall time of the mpirun command.\n")
+    print("| N | ranks | input | rankpool total s | reference total s | ratio "
+          "| rankpool wall s | reference wall s | wall ratio |")
+    print("|---:|---:|---|---:|---:|---:|---:|---:|---:|")
+    print("\n".join(rows_t))
+    print("\nPhases: median of each phase on its own (slowest rank), rankpool / reference (ratio). "
+          "rankpool's compute phase ends with a small MPI_Allreduce (its failure check), "
+          "so a slower rank's wait shows up there rather than in gather.\n")
+    print("| N | ranks | input | scatter s | compute s | gather s |")
+    print("|---:|---:|---|---|---|---|")
+    print("\n".join(rows_p))
+    print("\nRank 0 peak RSS (getrusage ru_maxrss, median), MiB and x the data it must hold "
+          "(N*8 bytes of results; N*16 for array input: input and results).\n")
+    print("| N | ranks | input | data MiB | rankpool MiB | reference MiB | ratio |")
+    print("|---:|---:|---|---:|---:|---:|---:|")
+    print("\n".join(rows_m))
+elif suite == "startup":
+    print("| ranks | runs | rankpool wall s (median) | hello_ref wall s (median) | ratio "
+          "| rankpool min | hello_ref min |")
+    print("|---:|---:|---:|---:|---:|---:|---:|")
+    for key, sides in cells.items():
+        a = [w for w, _ in sides["rankpool"]]
+        b = [w for w, _ in sides["reference"]]
+        print(f"| {params(key)['ranks']} | {len(a)} | {med(a):.4f} | {med(b):.4f} "
+              f"| **{ratio(med(a), med(b))}** | {min(a):.4f} | {min(b):.4f} |")
+elif suite == "dispatch":
+    print("| ranks | workers | tasks | rankpool us/task | dispatch_ref us/task | ratio "
+          "| rankpool makespan s | dispatch_ref s |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for key, sides in cells.items():
+        p = params(key)
+        rp, ref = sides["rankpool"], sides["reference"]
+        for _, j in rp:
+            if j.get("tasks") != int(p["tasks"]) or "makespan" not in j:
+                sys.exit(f"bench: rankpool sleep {key}: unexpected JSON: {j}")
+        for _, j in ref:
+            if j.get("ok") is not True:
+                sys.exit(f"bench: dispatch_ref {key}: check failed: {j}")
+        span_rp = med([j["makespan"] for _, j in rp])
+        span_ref = med([j["seconds"] for _, j in ref])
+        us_rp = med([j["makespan"] * 1e6 / j["tasks"] for _, j in rp])
+        us_ref = med([j["us_per_task"] for _, j in ref])
+        r = int(p["ranks"])
+        print(f"| {r} | {r - 1} | {int(p['tasks']):,} | {us_rp:.2f} | {us_ref:.2f} "
+              f"| **{ratio(us_rp, us_ref)}** | {span_rp:.4f} | {span_ref:.4f} |")
+PY
+}
+
+# progress MESSAGE: one line on stderr.
+progress() { printf 'bench: %s\n' "$*" >&2; }
+
+# ---- suites -----------------------------------------------------------------------------------
+bench_squares() {
+    echo "## squares: rankpool squares vs squares_ref"
+    echo
+    echo '```'
+    echo "rankpool:  ${env_prefix}$mpirun -np R $rankpool squares N --input I --json"
+    echo "reference: ${env_prefix}$mpirun -np R $ref_dir/squares_ref N I"
+    echo "N in: $sizes; R in: $ranks_list; I in: $inputs; $reps interleaved pairs per cell"
+    echo '```'
+    echo
+    local n r i k
+    for n in $sizes; do
+        for r in $ranks_list; do
+            launch_args "$r"
+            for i in $inputs; do
+                local key="n=$n ranks=$r input=$i"
+                for ((k = 1; k <= reps; k++)); do
+                    progress "squares $key: pair $k/$reps"
+                    run squares "$key" rankpool "${LAUNCH[@]}" "$rankpool" squares "$n" \
+                        --input "$i" --json
+                    run squares "$key" reference "${LAUNCH[@]}" "$ref_dir/squares_ref" "$n" "$i"
+                done
+            done
+        done
+    done
+    report squares
+    echo
+}
+
+bench_startup() {
+    local r=2 k
+    launch_args "$r"
+    echo "## startup: whole-process wall time, rankpool squares $startup_n vs hello_ref"
+    echo
+    echo '```'
+    echo "rankpool:  ${env_prefix}${LAUNCH[*]} $rankpool squares $startup_n"
+    echo "reference: ${env_prefix}${LAUNCH[*]} $ref_dir/hello_ref"
+    echo "$startup_reps interleaved pairs"
+    echo '```'
+    echo
+    for ((k = 1; k <= startup_reps; k++)); do
+        progress "startup: pair $k/$startup_reps"
+        run startup "ranks=$r" rankpool "${LAUNCH[@]}" "$rankpool" squares "$startup_n"
+        run startup "ranks=$r" reference "${LAUNCH[@]}" "$ref_dir/hello_ref"
+    done
+    report startup
+    echo
+}
+
+bench_dispatch() {
+    echo "## dispatch: zero-work tasks through rankpool's executor vs dispatch_ref"
+    echo
+    # An unknown command with --help prints the top-level help and exits 0: look for --repeat.
+    local help
+    help=$("$rankpool" sleep --help 2>&1 || true)
+    if ! grep -q -- '--repeat' <<<"$help"; then
+        echo "Skipped: \`$rankpool sleep --help\` fails or shows no --repeat option (this build" \
+            "has no executor command yet)."
+        echo
+        return 0
+    fi
+    echo '```'
+    echo "rankpool:  ${env_prefix}$mpirun -np R $rankpool sleep 0 --repeat $tasks --quiet --json"
+    echo "reference: ${env_prefix}$mpirun -np R $ref_dir/dispatch_ref $tasks"
+    echo "R in: $dispatch_ranks (--oversubscribe above $cores ranks); $reps interleaved pairs"
+    echo "us/task = makespan / tasks (rankpool), seconds / tasks (dispatch_ref)"
+    echo '```'
+    echo
+    local r k
+    for r in $dispatch_ranks; do
+        [ "$r" -ge 2 ] || die "dispatch needs at least 2 ranks, got $r"
+        launch_args "$r"
+        local key="ranks=$r tasks=$tasks"
+        for ((k = 1; k <= reps; k++)); do
+            progress "dispatch $key: pair $k/$reps"
+            run dispatch "$key" rankpool "${LAUNCH[@]}" "$rankpool" sleep 0 --repeat "$tasks" \
+                --quiet --json
+            run dispatch "$key" reference "${LAUNCH[@]}" "$ref_dir/dispatch_ref" "$tasks"
+        done
+    done
+    report dispatch
+    echo
+}
+
+# ---- main -------------------------------------------------------------------------------------
+ompi_version=$("$mpirun" --version 2>/dev/null | head -n 1 || true)
+rev=$(git -C "$(dirname "$0")" rev-parse --short HEAD 2>/dev/null || echo unknown)
+echo "# rankpool bench: $(date -u '+%Y-%m-%d %H:%M UTC'), $(hostname), commit $rev, build $build"
+echo
+echo "$pml_note for both sides; ${ompi_version:-unknown MPI}; $cores cores (--oversubscribe" \
+    "above that); medians of interleaved runs (rankpool, reference, rankpool, ...)."
+echo
+
+case $suite in
+    squares) bench_squares ;;
+    startup) bench_startup ;;
+    dispatch) bench_dispatch ;;
+    all)
+        bench_squares
+        bench_startup
+        bench_dispatch
+        ;;
+esac
+
+if [ -n "$raw" ]; then
+    cp "$records" "$raw"
+    progress "raw runs saved to $raw"
+fi
