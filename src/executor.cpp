@@ -1,52 +1,65 @@
 // The executor's master/worker protocol over point-to-point messages on a private communicator.
 //
-// Messages (all on a duplicate of the caller's communicator, so none can mix with the caller's):
-//   root -> worker  tasks:  the task indices of one chunk (uint64)
-//   worker -> root  error:  the chunk's failures (serialized), sent before its result
+// Messages (on a duplicate of the caller's communicator, so none can mix with the caller's):
+//   root -> worker  tasks:  the task indices of one chunk (uint64); an empty one means stop
 //   worker -> root  result: per task, the result's bytes and a status byte
-//   root -> worker  stop:   no more work; the worker returns
-// The root runs the master loop on its main thread and, when it works too, runs its own chunks
-// on one extra thread. Only main threads call MPI (MPI_THREAD_FUNNELED is enough).
+//   worker -> root  error:  the chunk's failures (serialized), right after a result with any
+// Receives are posted (MPI_Irecv) and polled with MPI_Test, as a tuned C loop would: a busy
+// worker's only possible message is the stop, so its stop token is one MPI_Test. The root runs
+// the master loop on its main thread and, when it works too, its own chunks on one more thread.
+// Only main threads call MPI (MPI_THREAD_FUNNELED is enough).
 #include "rankpool/executor.hpp"
 
 #include <algorithm>
 #include <condition_variable>
 #include <mutex>
+#include <sched.h>
 #include <thread>
 
-#include <boost/mpi/collectives/broadcast.hpp>
 #include <boost/serialization/string.hpp>
 #include <boost/serialization/vector.hpp>
 #include <mpi.h>
 
 #include "rankpool/map.hpp"
 #include "rankpool/ordering.hpp"
-#include "rankpool/timing.hpp"
 
 namespace rankpool::detail {
 
 namespace {
 
-enum Tag : int { tag_tasks = 1, tag_result = 2, tag_error = 3, tag_stop = 4 };
+enum Tag : int { tag_tasks = 1, tag_result = 2, tag_error = 3 };
 enum Status : unsigned char { not_run = 0, succeeded = 1, failed = 2 };
 
-/// Waits between polls: free while messages keep coming, then sleeps in growing steps.
-class Waiter {
+using Clock = std::chrono::steady_clock;
+
+/// Paces a polling loop. While messages keep coming it polls flat out; after 20 us without one
+/// it yields the core between polls (oversubscribed ranks get to run), and after 1 ms it sleeps
+/// between polls in growing steps up to 1 ms, so that a rank waiting on long tasks costs next to
+/// no CPU. With IdleWait::spin it never pauses. The clock is read every 32nd idle poll only: it
+/// would otherwise be most of a poll's cost.
+class Pacer {
 public:
-    explicit Waiter(IdleWait mode) : mode_(mode) {}
-    void reset() {
+    explicit Pacer(IdleWait mode) : mode_(mode) {}
+    void busy() {
         idle_since_ = {};
         step_ = first_step;
+        polls_ = 0;
     }
-    void wait() {
-        if (mode_ == IdleWait::spin) {
+    void idle() {
+        if (mode_ == IdleWait::spin || (++polls_ % 32 != 0 && idle_since_ != Clock::time_point{})) {
             return;
         }
-        const auto now = std::chrono::steady_clock::now();
-        if (idle_since_ == std::chrono::steady_clock::time_point{}) {
+        const auto now = Clock::now();
+        if (idle_since_ == Clock::time_point{}) {
             idle_since_ = now;
+            return;
         }
-        if (now - idle_since_ < spin_for) {
+        const auto idle_for = now - idle_since_;
+        if (idle_for < spin_for) {
+            return;
+        }
+        if (idle_for < yield_for) {
+            sched_yield();
             return;
         }
         std::this_thread::sleep_for(step_);
@@ -54,57 +67,148 @@ public:
     }
 
 private:
-    static constexpr auto spin_for = std::chrono::microseconds(50);
-    static constexpr auto first_step = std::chrono::microseconds(20);
+    static constexpr auto spin_for = std::chrono::microseconds(20);
+    static constexpr auto yield_for = std::chrono::microseconds(1000);
+    static constexpr auto first_step = std::chrono::microseconds(50);
     static constexpr auto longest_step = std::chrono::microseconds(1000);
     IdleWait mode_;
-    std::chrono::steady_clock::time_point idle_since_{};
+    Clock::time_point idle_since_{};
     std::chrono::microseconds step_ = first_step;
+    unsigned polls_ = 0;
 };
 
-/// What running one chunk produced: a slot per task (result bytes, then a status byte) and the
-/// failures, in task order.
-struct ChunkOutput {
-    std::vector<unsigned char> slots;
-    std::vector<TaskFailure> failures;
-};
+/// Runs chunks for one worker (a rank, or the root's thread) into reused buffers: a slot per
+/// task (result bytes, then a status byte) and the chunk's failures in task order.
+class ChunkRunner {
+public:
+    ChunkRunner(std::size_t result_size, const ErasedTask& task, bool keep_going, int rank)
+        : rs_(result_size), task_(task), keep_going_(keep_going), rank_(rank),
+          host_(processor_name()) {}
 
-ChunkOutput run_chunk(const std::vector<std::uint64_t>& chunk, std::size_t result_size,
-                      const ErasedTask& task, const StopToken& stop, bool keep_going, int rank,
-                      const std::string& host) {
-    const std::size_t slot = result_size + 1;
-    ChunkOutput out;
-    out.slots.assign(chunk.size() * slot, 0);
-    for (std::size_t k = 0; k < chunk.size(); ++k) {
-        if (stop.stop_requested()) {
-            break;
-        }
-        unsigned char* s = out.slots.data() + k * slot;
-        try {
-            task(chunk[k], s, stop);
-            s[result_size] = succeeded;
-        } catch (const task_cancelled&) {
-            break;
-        } catch (const std::exception& e) {
-            s[result_size] = failed;
-            out.failures.push_back({chunk[k], rank, host, e.what()});
-        } catch (...) {
-            s[result_size] = failed;
-            out.failures.push_back({chunk[k], rank, host, "unknown exception"});
-        }
-        if (s[result_size] == failed && !keep_going) {
-            break;
+    void run(std::span<const std::uint64_t> chunk, const StopToken& stop) {
+        slots.assign(chunk.size() * (rs_ + 1), not_run);
+        failures.clear();
+        for (std::size_t k = 0; k < chunk.size(); ++k) {
+            if (k > 0 && stop.stop_requested()) { // a chunk just handed out is not stopped yet
+                break;
+            }
+            unsigned char* s = slots.data() + k * (rs_ + 1);
+            try {
+                task_(chunk[k], s, stop);
+                s[rs_] = succeeded;
+            } catch (const task_cancelled&) {
+                break;
+            } catch (const std::exception& e) {
+                fail(s, chunk[k], e.what());
+            } catch (...) {
+                fail(s, chunk[k], "unknown exception");
+            }
+            if (s[rs_] == failed && !keep_going_) {
+                break;
+            }
         }
     }
-    return out;
-}
+
+    std::vector<unsigned char> slots;
+    std::vector<TaskFailure> failures;
+
+private:
+    void fail(unsigned char* s, std::uint64_t index, const char* what) {
+        s[rs_] = failed;
+        failures.push_back({index, rank_, host_, what});
+    }
+
+    std::size_t rs_;
+    const ErasedTask& task_;
+    bool keep_going_;
+    int rank_;
+    std::string host_;
+};
+
+/// A non-root rank: receives chunks, runs them, sends back results, until told to stop.
+class RemoteWorker {
+public:
+    RemoteWorker(const boost::mpi::communicator& comm, std::uint64_t n, std::size_t result_size,
+                 const ErasedTask& task, const ExecutorOptions& o, int workers)
+        : comm_(comm), root_(o.root), pacer_(o.idle),
+          runner_(result_size, task, o.keep_going, comm.rank()),
+          capacity_(std::max<std::uint64_t>(1, max_chunk(n, workers, o.schedule, o.chunksize))),
+          token_(nullptr, [this] { return stop_arrived(); }) {
+        for (auto& b : buffers_) {
+            b.resize(capacity_);
+        }
+    }
+
+    void run() {
+        while (true) {
+            post();
+            int done = 0;
+            MPI_Status st;
+            MPI_Test(&request_, &done, &st);
+            if (done == 0) {
+                pacer_.idle();
+                continue;
+            }
+            posted_ = false;
+            pacer_.busy();
+            int count = 0;
+            MPI_Get_count(&st, MPI_UINT64_T, &count);
+            if (count == 0) {
+                return; // stop
+            }
+            const std::span<const std::uint64_t> chunk(buffers_[current_].data(),
+                                                       static_cast<std::size_t>(count));
+            current_ ^= 1;
+            runner_.run(chunk, token_);
+            MPI_Send(runner_.slots.data(), static_cast<int>(runner_.slots.size()), MPI_BYTE, root_,
+                     tag_result, comm_);
+            if (!runner_.failures.empty()) {
+                comm_.send(root_, tag_error, runner_.failures);
+            }
+            if (stopped_) {
+                return;
+            }
+        }
+    }
+
+private:
+    /// Posts the receive for the next message unless it is posted already. While a chunk runs
+    /// the next message can only be the stop; the receive is posted only once a task asks its
+    /// token, so that short tasks pay for no receive they do not use.
+    void post() {
+        if (!posted_) {
+            MPI_Irecv(buffers_[current_].data(), static_cast<int>(capacity_), MPI_UINT64_T, root_,
+                      tag_tasks, comm_, &request_);
+            posted_ = true;
+        }
+    }
+    bool stop_arrived() {
+        if (!stopped_) {
+            post();
+            int done = 0;
+            MPI_Test(&request_, &done, MPI_STATUS_IGNORE);
+            stopped_ = done != 0;
+        }
+        return stopped_;
+    }
+
+    const boost::mpi::communicator& comm_;
+    int root_;
+    Pacer pacer_;
+    ChunkRunner runner_;
+    std::uint64_t capacity_;
+    std::vector<std::uint64_t> buffers_[2];
+    int current_ = 0;
+    MPI_Request request_ = MPI_REQUEST_NULL;
+    bool posted_ = false;
+    bool stopped_ = false;
+    StopToken token_;
+};
 
 /// The root's own worker: one thread that runs the chunks the master hands it.
 class LocalWorker {
 public:
-    using Run = std::function<ChunkOutput(const std::vector<std::uint64_t>&, const StopToken&)>;
-
-    explicit LocalWorker(Run run) : run_(std::move(run)), thread_([this] { loop(); }) {}
+    explicit LocalWorker(ChunkRunner& runner) : runner_(runner), thread_([this] { loop(); }) {}
     LocalWorker(const LocalWorker&) = delete;
     LocalWorker& operator=(const LocalWorker&) = delete;
     ~LocalWorker() {
@@ -116,18 +220,20 @@ public:
         thread_.join();
     }
 
-    void submit(std::vector<std::uint64_t> chunk) {
+    void submit(std::span<const std::uint64_t> chunk) {
         {
             const std::lock_guard lock(mutex_);
-            chunk_ = std::move(chunk);
-            has_chunk_ = true;
+            chunk_ = chunk;
         }
         wake_.notify_one();
     }
-    [[nodiscard]] bool done() const { return done_.load(std::memory_order_acquire); }
-    ChunkOutput take() {
+    /// True once the submitted chunk ran; its output is then in the runner.
+    [[nodiscard]] bool done() {
+        if (!done_.load(std::memory_order_acquire)) {
+            return false;
+        }
         done_.store(false, std::memory_order_relaxed);
-        return std::move(output_);
+        return true;
     }
     void request_stop() { stop_.store(true, std::memory_order_relaxed); }
 
@@ -136,126 +242,76 @@ private:
         const StopToken token(&stop_);
         while (true) {
             std::unique_lock lock(mutex_);
-            wake_.wait(lock, [this] { return has_chunk_ || quit_; });
-            if (!has_chunk_) {
+            wake_.wait(lock, [this] { return !chunk_.empty() || quit_; });
+            if (chunk_.empty()) {
                 return;
             }
-            auto chunk = std::move(chunk_);
-            has_chunk_ = false;
+            const auto chunk = chunk_;
+            chunk_ = {};
             lock.unlock();
-            output_ = run_(chunk, token);
+            runner_.run(chunk, token);
             done_.store(true, std::memory_order_release);
         }
     }
 
-    Run run_;
+    ChunkRunner& runner_;
     std::mutex mutex_;
     std::condition_variable wake_;
-    std::vector<std::uint64_t> chunk_;
-    bool has_chunk_ = false;
+    std::span<const std::uint64_t> chunk_;
     bool quit_ = false;
     std::atomic<bool> stop_{false};
     std::atomic<bool> done_{false};
-    ChunkOutput output_;
     std::thread thread_; // last: starts once everything above exists
 };
-
-void worker_loop(const boost::mpi::communicator& comm, std::size_t result_size,
-                 const ErasedTask& task, const ExecutorOptions& o) {
-    const std::string host = processor_name();
-    Waiter waiter(o.idle);
-    std::vector<std::uint64_t> chunk;
-    const StopToken token(nullptr, [&comm, &o] {
-        int stop = 0;
-        MPI_Iprobe(o.root, tag_stop, comm, &stop, MPI_STATUS_IGNORE);
-        return stop != 0;
-    });
-    while (true) {
-        MPI_Status st;
-        int flag = 0;
-        MPI_Iprobe(o.root, MPI_ANY_TAG, comm, &flag, &st);
-        if (flag == 0) {
-            waiter.wait();
-            continue;
-        }
-        waiter.reset();
-        if (st.MPI_TAG == tag_stop) {
-            MPI_Recv(nullptr, 0, MPI_BYTE, o.root, tag_stop, comm, MPI_STATUS_IGNORE);
-            return;
-        }
-        int count = 0;
-        MPI_Get_count(&st, MPI_UINT64_T, &count);
-        chunk.resize(static_cast<std::size_t>(count));
-        MPI_Recv(chunk.data(), count, MPI_UINT64_T, o.root, tag_tasks, comm, MPI_STATUS_IGNORE);
-        const auto out =
-            run_chunk(chunk, result_size, task, token, o.keep_going, comm.rank(), host);
-        if (!out.failures.empty()) {
-            comm.send(o.root, tag_error, out.failures);
-        }
-        MPI_Send(out.slots.data(), static_cast<int>(out.slots.size()), MPI_BYTE, o.root, tag_result,
-                 comm);
-    }
-}
 
 /// The root's side: hands out chunks, collects results and failures, releases results.
 class Master {
 public:
     Master(const boost::mpi::communicator& comm, std::uint64_t n, std::size_t result_size,
            const ErasedTask& task, const ErasedSink& sink, const ExecutorOptions& o,
-           std::span<const double> costs)
-        : comm_(comm), n_(n), rs_(result_size), sink_(sink), o_(o),
-          pending_(static_cast<std::size_t>(comm.size())),
-          stashed_(static_cast<std::size_t>(comm.size())),
-          stopped_(static_cast<std::size_t>(comm.size()), false), window_(n, o.keep_going) {
+           std::span<const double> costs, const std::vector<int>& worker_of_rank)
+        : comm_(comm), rs_(result_size), sink_(sink), o_(o), worker_of_rank_(worker_of_rank),
+          dispatcher_(task_order(n, costs, o.longest_first),
+                      static_cast<int>(std::count_if(worker_of_rank.begin(), worker_of_rank.end(),
+                                                     [](int w) { return w >= 0; })),
+                      o.schedule, o.chunksize),
+          ranks_(static_cast<std::size_t>(comm.size())), window_(n, o.keep_going),
+          local_runner_(result_size, task, o.keep_going, o.root) {
         summary_.tasks = n;
-        summary_.tasks_per_rank.assign(static_cast<std::size_t>(comm.size()), 0);
-        const bool root_works = o.root_works || comm.size() == 1;
-        for (int r = 0; r < comm.size(); ++r) {
-            if (r != o.root || root_works) {
-                worker_of_rank_.push_back(static_cast<int>(rank_of_worker_.size()));
-                rank_of_worker_.push_back(r);
-            } else {
-                worker_of_rank_.push_back(-1);
-            }
-        }
-        dispatcher_.emplace(task_order(n, costs, o.longest_first),
-                            static_cast<int>(rank_of_worker_.size()), o.schedule, o.chunksize);
+        summary_.tasks_per_rank.assign(ranks_.size(), 0);
+        requests_.assign(ranks_.size(), MPI_REQUEST_NULL);
         if (o.ordered) {
             store_.resize(n * rs_);
         }
-        if (root_works) {
-            const std::string host = processor_name();
-            local_.emplace([&task, this, host](const std::vector<std::uint64_t>& chunk,
-                                               const StopToken& stop) {
-                return run_chunk(chunk, rs_, task, stop, o_.keep_going, o_.root, host);
-            });
+        if (worker_of_rank_[static_cast<std::size_t>(o.root)] >= 0) {
+            local_.emplace(local_runner_);
         }
     }
 
     ExecutionSummary run() {
         const double t0 = MPI_Wtime();
-        for (const int r : rank_of_worker_) {
+        for (int r = 0; r < comm_.size(); ++r) {
             give(r);
         }
-        Waiter waiter(o_.idle);
-        while (busy()) {
+        Pacer pacer(o_.idle);
+        while (busy_ > 0) {
             bool progressed = false;
-            MPI_Status st;
+            int index = MPI_UNDEFINED;
             int flag = 0;
-            MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, comm_, &flag, &st);
-            if (flag != 0) {
+            MPI_Testany(static_cast<int>(requests_.size()), requests_.data(), &index, &flag,
+                        MPI_STATUS_IGNORE);
+            if (flag != 0 && index != MPI_UNDEFINED) {
                 progressed = true;
-                receive(st);
+                receive(index);
             }
             if (local_ && local_->done()) {
                 progressed = true;
-                auto out = local_->take();
-                handle(o_.root, out.slots.data(), std::move(out.failures));
+                handle(o_.root, local_runner_.slots.data(), local_runner_.failures);
             }
             if (progressed) {
-                waiter.reset();
+                pacer.busy();
             } else {
-                waiter.wait();
+                pacer.idle();
             }
         }
         summary_.makespan = MPI_Wtime() - t0;
@@ -268,54 +324,52 @@ public:
     [[nodiscard]] std::exception_ptr sink_error() const { return sink_error_; }
 
 private:
-    [[nodiscard]] bool busy() const {
-        return std::any_of(pending_.begin(), pending_.end(),
-                           [](const auto& chunk) { return !chunk.empty(); });
-    }
+    struct RankState {
+        std::span<const std::uint64_t> pending; // the chunk it is running
+        std::vector<unsigned char> result;      // where its result lands
+        bool stopped = false;
+    };
 
     void give(int rank) {
-        if (stopping_) {
+        const int worker = worker_of_rank_[static_cast<std::size_t>(rank)];
+        if (stopping_ || worker < 0) {
             return;
         }
-        auto chunk = dispatcher_->next(worker_of_rank_[static_cast<std::size_t>(rank)]);
+        const auto chunk = dispatcher_.next(worker);
         if (chunk.empty()) {
             return;
         }
+        auto& st = ranks_[static_cast<std::size_t>(rank)];
+        st.pending = chunk;
+        ++busy_;
         ++summary_.chunks;
         summary_.tasks_per_rank[static_cast<std::size_t>(rank)] += chunk.size();
-        auto& pending = pending_[static_cast<std::size_t>(rank)];
-        pending = std::move(chunk);
         if (rank == o_.root) {
-            local_->submit(pending);
-        } else {
-            MPI_Send(pending.data(), static_cast<int>(pending.size()), MPI_UINT64_T, rank,
-                     tag_tasks, comm_);
-        }
-    }
-
-    void receive(const MPI_Status& st) {
-        const int src = st.MPI_SOURCE;
-        auto& stash = stashed_[static_cast<std::size_t>(src)];
-        if (st.MPI_TAG == tag_error) {
-            std::vector<TaskFailure> fs;
-            comm_.recv(src, tag_error, fs);
-            stash.insert(stash.end(), fs.begin(), fs.end());
-            if (!o_.keep_going) {
-                stop_early();
-            }
+            local_->submit(chunk);
             return;
         }
-        const std::size_t bytes = pending_[static_cast<std::size_t>(src)].size() * (rs_ + 1);
-        buffer_.resize(bytes);
-        MPI_Recv(buffer_.data(), static_cast<int>(bytes), MPI_BYTE, src, tag_result, comm_,
-                 MPI_STATUS_IGNORE);
-        handle(src, buffer_.data(), std::move(stash));
-        stash.clear();
+        st.result.resize(chunk.size() * (rs_ + 1));
+        MPI_Irecv(st.result.data(), static_cast<int>(st.result.size()), MPI_BYTE, rank, tag_result,
+                  comm_, &requests_[static_cast<std::size_t>(rank)]);
+        MPI_Send(chunk.data(), static_cast<int>(chunk.size()), MPI_UINT64_T, rank, tag_tasks,
+                 comm_);
+    }
+
+    void receive(int rank) {
+        const auto& st = ranks_[static_cast<std::size_t>(rank)];
+        std::vector<TaskFailure> failures;
+        for (std::size_t k = 0; k < st.pending.size(); ++k) {
+            if (st.result[k * (rs_ + 1) + rs_] == failed) {
+                comm_.recv(rank, tag_error, failures); // sent right after the result
+                break;
+            }
+        }
+        handle(rank, st.result.data(), failures);
     }
 
     /// One chunk came back from `rank`.
-    void handle(int rank, const unsigned char* slots, std::vector<TaskFailure> failures) {
-        auto& chunk = pending_[static_cast<std::size_t>(rank)];
+    void handle(int rank, const unsigned char* slots, const std::vector<TaskFailure>& failures) {
+        auto& chunk = ranks_[static_cast<std::size_t>(rank)].pending;
         for (std::size_t k = 0; k < chunk.size(); ++k) {
             const unsigned char* s = slots + k * (rs_ + 1);
             const std::uint64_t i = chunk[k];
@@ -333,7 +387,8 @@ private:
                 window_.put(i, ok);
             }
         }
-        chunk.clear();
+        chunk = {};
+        --busy_;
         if (!failures.empty()) {
             summary_.failures.insert(summary_.failures.end(), failures.begin(), failures.end());
             if (!o_.keep_going) {
@@ -377,31 +432,29 @@ private:
 
     void stop_all() {
         for (int r = 0; r < comm_.size(); ++r) {
-            auto stopped = stopped_[static_cast<std::size_t>(r)];
-            if (r != o_.root && !stopped) {
-                stopped_[static_cast<std::size_t>(r)] = true;
-                MPI_Send(nullptr, 0, MPI_BYTE, r, tag_stop, comm_);
+            auto& st = ranks_[static_cast<std::size_t>(r)];
+            if (r != o_.root && !st.stopped) {
+                st.stopped = true;
+                MPI_Send(nullptr, 0, MPI_UINT64_T, r, tag_tasks, comm_);
             }
         }
     }
 
     const boost::mpi::communicator& comm_;
-    std::uint64_t n_;
     std::size_t rs_;
     const ErasedSink& sink_;
     const ExecutorOptions& o_;
-    std::vector<int> worker_of_rank_;
-    std::vector<int> rank_of_worker_;
-    std::optional<Dispatcher> dispatcher_;
-    std::vector<std::vector<std::uint64_t>> pending_;
-    std::vector<std::vector<TaskFailure>> stashed_;
-    std::vector<bool> stopped_;
+    const std::vector<int>& worker_of_rank_;
+    Dispatcher dispatcher_;
+    std::vector<RankState> ranks_;
+    std::vector<MPI_Request> requests_;
+    int busy_ = 0;
     std::vector<unsigned char> store_;
-    std::vector<unsigned char> buffer_;
     OrderedWindow window_;
     bool stopping_ = false;
     std::exception_ptr sink_error_;
     ExecutionSummary summary_;
+    ChunkRunner local_runner_;
     std::optional<LocalWorker> local_; // last: its thread stops before the rest goes
 };
 
@@ -427,15 +480,22 @@ ExecutionSummary execute_erased(const boost::mpi::communicator& comm, std::uint6
                                 std::span<const double> costs) {
     check_options(comm, options, n, costs);
     const boost::mpi::communicator ex(comm, boost::mpi::comm_duplicate);
+    // Worker numbers: every rank but a root that only dispatches (a lone root always works).
+    const bool root_works = options.root_works || ex.size() == 1;
+    std::vector<int> worker_of_rank;
+    int workers = 0;
+    for (int r = 0; r < ex.size(); ++r) {
+        worker_of_rank.push_back(r != options.root || root_works ? workers++ : -1);
+    }
     MPI_Barrier(ex);
     ExecutionSummary summary;
     std::exception_ptr sink_error;
     if (ex.rank() == options.root) {
-        Master master(ex, n, result_size, task, sink, options, costs);
+        Master master(ex, n, result_size, task, sink, options, costs, worker_of_rank);
         summary = master.run();
         sink_error = master.sink_error();
     } else {
-        worker_loop(ex, result_size, task, options);
+        RemoteWorker(ex, n, result_size, task, options, workers).run();
     }
     // Every rank learns the outcome, so that every rank can exit with the same code.
     std::uint64_t counts[3] = {summary.tasks, summary.completed, summary.failed};

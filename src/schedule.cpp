@@ -61,7 +61,7 @@ Dispatcher::Dispatcher(std::vector<std::uint64_t> order, int workers, Schedule s
     }
 }
 
-std::vector<std::uint64_t> Dispatcher::next(int worker) {
+std::span<const std::uint64_t> Dispatcher::next(int worker) {
     if (worker < 0 || worker >= workers_) {
         throw std::invalid_argument("no worker " + std::to_string(worker));
     }
@@ -104,8 +104,22 @@ std::vector<std::uint64_t> Dispatcher::next(int worker) {
     }
     }
     remaining_ -= end - begin;
-    return {order_.begin() + static_cast<std::ptrdiff_t>(begin),
-            order_.begin() + static_cast<std::ptrdiff_t>(end)};
+    return std::span<const std::uint64_t>(order_).subspan(begin, end - begin);
+}
+
+std::uint64_t max_chunk(std::uint64_t n, int workers, Schedule schedule, std::uint64_t chunksize) {
+    const auto W = static_cast<std::uint64_t>(std::max(workers, 1));
+    const std::uint64_t share = n / W + (n % W != 0 ? 1 : 0);
+    switch (schedule) {
+    case Schedule::static_block:
+        return share;
+    case Schedule::cyclic:
+    case Schedule::dynamic:
+        return std::min(n, chunksize);
+    case Schedule::guided:
+        return std::min(n, std::max(chunksize, share));
+    }
+    return n;
 }
 
 double simulate_makespan(std::span<const double> costs, int workers, Schedule schedule,

@@ -24,6 +24,9 @@ bool StopToken::stop_requested() const {
 }
 
 bool sleep_unless_stopped(double seconds, const StopToken& token) {
+    if (seconds <= 0) {
+        return true; // nothing to interrupt
+    }
     using clock = std::chrono::steady_clock;
     constexpr auto slice = std::chrono::milliseconds(10);
     const auto end = clock::now() + std::chrono::duration_cast<clock::duration>(

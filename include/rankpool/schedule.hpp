@@ -34,8 +34,9 @@ public:
     Dispatcher(std::vector<std::uint64_t> order, int workers, Schedule schedule,
                std::uint64_t chunksize);
 
-    /// The next chunk for `worker`; empty when nothing is left for it.
-    [[nodiscard]] std::vector<std::uint64_t> next(int worker);
+    /// The next chunk for `worker`, a view into the hand-out order (valid while the dispatcher
+    /// lives); empty when nothing is left for it.
+    [[nodiscard]] std::span<const std::uint64_t> next(int worker);
     /// Tasks not yet handed out.
     [[nodiscard]] std::uint64_t remaining() const noexcept { return remaining_; }
 
@@ -48,6 +49,11 @@ private:
     std::uint64_t cursor_ = 0;            // shared queue position (dynamic, guided)
     std::vector<std::uint64_t> position_; // per-worker chunk counter (static, cyclic)
 };
+
+/// The largest chunk a Dispatcher with these settings can hand out: what a worker's receive
+/// buffer must hold.
+[[nodiscard]] std::uint64_t max_chunk(std::uint64_t n, int workers, Schedule schedule,
+                                      std::uint64_t chunksize);
 
 /// The makespan of running tasks with these costs (seconds) on `workers` workers under a
 /// schedule, assuming free dispatch: what a run should take, to compare schedules on paper.

@@ -16,15 +16,20 @@ const Schedule all[] = {Schedule::static_block, Schedule::cyclic, Schedule::dyna
                         Schedule::guided};
 
 /// Asks workers round-robin until none gets anything; returns each worker's chunks.
+using Chunk = std::vector<std::uint64_t>;
+Chunk to_vector(std::span<const std::uint64_t> c) {
+    return {c.begin(), c.end()};
+}
+
 std::vector<std::vector<std::vector<std::uint64_t>>> drain(Dispatcher& d, int workers) {
     std::vector<std::vector<std::vector<std::uint64_t>>> got(static_cast<std::size_t>(workers));
     bool any = true;
     while (any) {
         any = false;
         for (int w = 0; w < workers; ++w) {
-            auto c = d.next(w);
+            const auto c = d.next(w);
             if (!c.empty()) {
-                got[static_cast<std::size_t>(w)].push_back(std::move(c));
+                got[static_cast<std::size_t>(w)].emplace_back(c.begin(), c.end());
                 any = true;
             }
         }
@@ -65,6 +70,7 @@ TEST_CASE("every schedule hands out every task exactly once") {
                     for (const auto& chunks : drain(d, workers)) {
                         for (const auto& c : chunks) {
                             seen.insert(seen.end(), c.begin(), c.end());
+                            CHECK(c.size() <= max_chunk(n, workers, s, chunk));
                         }
                     }
                     std::sort(seen.begin(), seen.end());
@@ -88,21 +94,20 @@ TEST_CASE("static gives one balanced block per worker, cyclic deals chunks round
     CHECK(s[2] == std::vector<std::vector<std::uint64_t>>{{7, 8, 9}});
 
     Dispatcher cy(task_order(10, {}, false), 3, Schedule::cyclic, 2);
-    const auto c = cy.next(1);
-    CHECK(c == std::vector<std::uint64_t>{2, 3});
-    CHECK(cy.next(1) == std::vector<std::uint64_t>{8, 9});
+    CHECK(to_vector(cy.next(1)) == Chunk{2, 3});
+    CHECK(to_vector(cy.next(1)) == Chunk{8, 9});
     CHECK(cy.next(1).empty());
-    CHECK(cy.next(0) == std::vector<std::uint64_t>{0, 1});
-    CHECK(cy.next(0) == std::vector<std::uint64_t>{6, 7});
-    CHECK(cy.next(2) == std::vector<std::uint64_t>{4, 5});
+    CHECK(to_vector(cy.next(0)) == Chunk{0, 1});
+    CHECK(to_vector(cy.next(0)) == Chunk{6, 7});
+    CHECK(to_vector(cy.next(2)) == Chunk{4, 5});
     CHECK(cy.next(2).empty());
 }
 
 TEST_CASE("dynamic takes chunks from a shared queue; guided chunks shrink") {
     Dispatcher dy(task_order(7, {}, false), 2, Schedule::dynamic, 3);
-    CHECK(dy.next(1) == std::vector<std::uint64_t>{0, 1, 2});
-    CHECK(dy.next(1) == std::vector<std::uint64_t>{3, 4, 5});
-    CHECK(dy.next(0) == std::vector<std::uint64_t>{6});
+    CHECK(to_vector(dy.next(1)) == Chunk{0, 1, 2});
+    CHECK(to_vector(dy.next(1)) == Chunk{3, 4, 5});
+    CHECK(to_vector(dy.next(0)) == Chunk{6});
     CHECK(dy.next(0).empty());
 
     Dispatcher gu(task_order(100, {}, false), 4, Schedule::guided, 2);
