@@ -3,6 +3,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "commands/spawn.hpp"
 #include "commands/squares.hpp"
 #include "parse.hpp"
 
@@ -13,6 +14,7 @@ namespace {
 /// Every subcommand, in the order --help lists them.
 constexpr AddCommand all_commands[] = {
     commands::add_squares_command,
+    commands::add_spawn_command,
 };
 
 constexpr const char* footer = R"(Run under MPI, for example:
@@ -34,7 +36,8 @@ std::string one_line(std::string s) {
 
 std::string command_names(const CLI::App& app) {
     std::string names;
-    for (const auto* sub : app.get_subcommands([](const CLI::App*) { return true; })) {
+    for (const auto* sub :
+         app.get_subcommands([](const CLI::App* s) { return !s->get_group().empty(); })) {
         names += (names.empty() ? "" : ", ") + sub->get_name();
     }
     return names;
