@@ -3,6 +3,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "commands/compare.hpp"
 #include "commands/spawn.hpp"
 #include "commands/squares.hpp"
 #include "parse.hpp"
@@ -15,6 +16,7 @@ namespace {
 constexpr AddCommand all_commands[] = {
     commands::add_squares_command,
     commands::add_spawn_command,
+    commands::add_compare_command,
 };
 
 constexpr const char* footer = R"(Run under MPI, for example:
