@@ -1,8 +1,11 @@
 // Starting processes with MPI_Comm_spawn, with MPI's errors returned rather than fatal.
 #include "rankpool/spawn.hpp"
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <system_error>
+#include <unistd.h>
 
 namespace rankpool {
 
@@ -130,6 +133,19 @@ Intercomm spawn(const boost::mpi::communicator& comm, const std::string& command
     if (root < 0 || root >= comm.size()) {
         throw std::invalid_argument("root must be in [0, " + std::to_string(comm.size()) +
                                     "), got " + std::to_string(root));
+    }
+    // Open MPI 4.1 ends the whole job, whatever the error handler, when it cannot execute a
+    // spawned program: check a path on the root first and let every rank know.
+    int not_executable = 0;
+    if (comm.rank() == root && command.find('/') != std::string::npos &&
+        access(command.c_str(), X_OK) != 0) {
+        not_executable = errno != 0 ? errno : EACCES;
+    }
+    if (comm.size() > 1) {
+        MPI_Bcast(&not_executable, 1, MPI_INT, root, comm);
+    }
+    if (not_executable != 0) {
+        throw spawn_error("cannot spawn " + command + ": " + std::strerror(not_executable));
     }
     std::vector<std::string> args = argv; // MPI_Comm_spawn takes char**, not const char**
     std::vector<char*> cargs;

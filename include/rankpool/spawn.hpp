@@ -68,6 +68,9 @@ private:
 /// spawn runs with MPI_ERRORS_RETURN on `comm` (its previous handler is restored afterwards) and
 /// on the new intercommunicator, MPI_Comm_spawn's result and every entry of its
 /// array_of_errcodes are checked, and any failure throws spawn_error on every rank of `comm`.
+/// A `command` path that is not executable is refused on the root before MPI sees it: Open MPI
+/// 4.1 aborts the whole job when it fails to execute a spawned program, error handler or not.
+/// Not caught: a program that starts but never calls MPI_Init (MPI_Comm_spawn then waits).
 [[nodiscard]] Intercomm spawn(const boost::mpi::communicator& comm, const std::string& command,
                               const std::vector<std::string>& argv, const SpawnInfo& info,
                               int maxprocs = 1, int root = 0);
