@@ -8,6 +8,8 @@
 
 #include <mpi.h>
 
+#include "rankpool/wait.hpp"
+
 #include "cli/output.hpp"
 #include "report_json.hpp"
 
@@ -17,20 +19,6 @@ namespace {
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
-
-/// A barrier that sleeps instead of spinning, so that waiting ranks leave the cores to the ones
-/// being timed (Open MPI's blocking barrier polls at full speed).
-void quiet_barrier(const boost::mpi::communicator& comm) {
-    MPI_Request req = MPI_REQUEST_NULL;
-    MPI_Ibarrier(comm, &req);
-    for (int done = 0;;) {
-        MPI_Test(&req, &done, MPI_STATUS_IGNORE);
-        if (done != 0) {
-            return;
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    }
 }
 
 int cpus_allowed() {

@@ -10,6 +10,7 @@
 
 #include "rankpool/map.hpp"
 #include "rankpool/spawn.hpp"
+#include "rankpool/wait.hpp"
 
 #include "cli/output.hpp"
 #include "cli/parse.hpp"
@@ -85,9 +86,9 @@ SpawnReport run_spawn(const boost::mpi::communicator& comm, const SpawnOptions& 
                                    "start fewer ranks");
         }
     }
-    // The other ranks wait here for rank 0's worker, then learn whether it ran.
+    // The other ranks wait here, asleep, for rank 0's worker, then learn whether it ran.
     int failed = r.error.empty() ? 0 : 1;
-    MPI_Bcast(&failed, 1, MPI_INT, 0, comm);
+    quiet_bcast(comm, failed, 0);
     if (failed != 0) {
         if (r.error.empty()) {
             r.error = "rank 0 could not spawn a worker";
