@@ -52,7 +52,10 @@ CompareRow run_ranks(const boost::mpi::communicator& comm, const CompareOptions&
         row.result += p;
     }
     if (comm.size() > compare_tasks) {
-        row.note = "ranks 0 and 1 worked, ranks 2.." + std::to_string(comm.size() - 1) + " idled";
+        row.note = "ranks 0 and 1 worked, " +
+                   (comm.size() == 3 ? std::string("rank 2")
+                                     : "ranks 2.." + std::to_string(comm.size() - 1)) +
+                   " idled";
     }
     return row;
 }

@@ -69,7 +69,7 @@ TEST_CASE("compare --json at 1, 2 and 3 ranks: every row, the results agree") {
         }
         CHECK(j["rows"][0]["speedup"] == 1.0);
         if (ranks == 3) {
-            CHECK(j["rows"][2]["note"] == "ranks 0 and 1 worked, ranks 2..2 idled");
+            CHECK(j["rows"][2]["note"] == "ranks 0 and 1 worked, rank 2 idled");
         }
     }
 }
