@@ -3,7 +3,9 @@
 
 #include <CLI/CLI.hpp>
 
+#include "commands/compare.hpp"
 #include "commands/sleep.hpp"
+#include "commands/spawn.hpp"
 #include "commands/squares.hpp"
 #include "parse.hpp"
 
@@ -13,8 +15,10 @@ namespace {
 
 /// Every subcommand, in the order --help lists them.
 constexpr AddCommand all_commands[] = {
+    commands::add_spawn_command,
     commands::add_squares_command,
     commands::add_sleep_command,
+    commands::add_compare_command,
 };
 
 constexpr const char* footer = R"(Run under MPI, for example:
@@ -36,7 +40,8 @@ std::string one_line(std::string s) {
 
 std::string command_names(const CLI::App& app) {
     std::string names;
-    for (const auto* sub : app.get_subcommands([](const CLI::App*) { return true; })) {
+    for (const auto* sub :
+         app.get_subcommands([](const CLI::App* s) { return !s->get_group().empty(); })) {
         names += (names.empty() ? "" : ", ") + sub->get_name();
     }
     return names;

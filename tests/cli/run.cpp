@@ -31,13 +31,21 @@ std::string slurp(const std::string& path) {
 } // namespace
 
 RunResult run_rankpool(int ranks, const std::vector<std::string>& args, int timeout) {
+    const std::string launcher = ranks > 0
+                                     ? std::string(RANKPOOL_MPIEXEC) + " -n " +
+                                           std::to_string(ranks) + " " + RANKPOOL_MPIEXEC_FLAGS
+                                     : std::string();
+    return run_rankpool_with(launcher, args, timeout);
+}
+
+RunResult run_rankpool_with(const std::string& launcher, const std::vector<std::string>& args,
+                            int timeout) {
     static int counter = 0;
     const std::string base =
         "/tmp/rankpool-cli-test-" + std::to_string(getpid()) + "-" + std::to_string(counter++);
     std::string cmd = "timeout -k 5 " + std::to_string(timeout) + " ";
-    if (ranks > 0) {
-        cmd += std::string(RANKPOOL_MPIEXEC) + " -n " + std::to_string(ranks) + " " +
-               RANKPOOL_MPIEXEC_FLAGS + " ";
+    if (!launcher.empty()) {
+        cmd += launcher + " ";
     }
     cmd += quote(RANKPOOL_EXE);
     for (const auto& a : args) {

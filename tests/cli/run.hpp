@@ -17,6 +17,11 @@ struct RunResult {
 /// takes longer than `timeout` seconds is killed, so a hang fails the test instead of the suite.
 RunResult run_rankpool(int ranks, const std::vector<std::string>& args, int timeout = 60);
 
+/// Runs `launcher rankpool args...`, e.g. launcher = "mpiexec -n 2" without the suite's
+/// --oversubscribe; an empty launcher runs rankpool alone.
+RunResult run_rankpool_with(const std::string& launcher, const std::vector<std::string>& args,
+                            int timeout = 60);
+
 /// The lines of a text, without their newlines.
 std::vector<std::string> lines(const std::string& text);
 

@@ -84,7 +84,9 @@ TEST_CASE("bad input: one line from rank 0 only, exit code 2 on every rank count
         {{"squares", "--nope"},
          "rankpool: error: The following argument was not expected: --nope "
          "(see rankpool --help)"},
-        {{"cubes"}, "rankpool: error: unknown command 'cubes'; commands: squares, sleep"},
+        {{"cubes"},
+         "rankpool: error: unknown command 'cubes'; commands: spawn, squares, sleep, "
+         "compare (see rankpool --help)"},
     };
     for (const int ranks : {0, 1, 3}) {
         for (const auto& [args, message] : cases) {

@@ -85,7 +85,8 @@ TEST_CASE("an unknown command is named, even with --help") {
         const auto r = parse(args);
         CHECK(r.exit_code == 2);
         CHECK(r.out.empty());
-        CHECK(r.err == "unknown command 'cubes'; commands: squares, sleep (see rankpool --help)");
+        CHECK(r.err == "unknown command 'cubes'; commands: spawn, squares, sleep, compare (see "
+                       "rankpool --help)");
     }
 }
 
@@ -97,5 +98,48 @@ TEST_CASE("unknown subcommands and options are one-line errors") {
         CHECK(r.exit_code == 2);
         CHECK(r.err.find('\n') == std::string::npos);
         CHECK(r.err.find("(see rankpool --help)") != std::string::npos);
+    }
+}
+
+TEST_CASE("spawn and compare: defaults, options, bad input; spawn-worker is hidden") {
+    const auto s = parse({"spawn"});
+    REQUIRE(s.command);
+    CHECK(s.command->name == "spawn");
+    CHECK(s.command->options["n"] == 1000);
+    CHECK(s.command->options["oversubscribe"] == true);
+    const auto s2 = parse({"spawn", "7", "--no-oversubscribe", "--json"});
+    REQUIRE(s2.command);
+    CHECK(s2.command->options["n"] == 7);
+    CHECK(s2.command->options["oversubscribe"] == false);
+    CHECK(s2.command->json);
+    const auto w = parse({"spawn-worker"});
+    REQUIRE(w.command);
+    CHECK(w.command->name == "spawn-worker");
+    const auto c = parse({"compare"});
+    REQUIRE(c.command);
+    CHECK(c.command->options["n"] == 100);
+    CHECK(c.command->options["repeat"] == 500000);
+    const auto c2 = parse({"compare", "1000", "--repeat", "3"});
+    REQUIRE(c2.command);
+    CHECK(c2.command->options["n"] == 1000);
+    CHECK(c2.command->options["repeat"] == 3);
+
+    const auto top = parse({"--help"});
+    CHECK(top.out.find("spawn") != std::string::npos);
+    CHECK(top.out.find("compare") != std::string::npos);
+    CHECK(top.out.find("spawn-worker") == std::string::npos);
+    const auto unknown = parse({"cubes"});
+    CHECK(unknown.err.find("spawn-worker") == std::string::npos);
+
+    for (const auto& [args, error] : std::vector<std::pair<std::vector<const char*>, std::string>>{
+             {{"spawn", "-1"}, "N must be >= 0, got '-1'"},
+             {{"spawn", "x"}, "N must be a whole number, got 'x'"},
+             {{"compare", "1000001"}, "N = 1000001 is too large (at most 1000000)"},
+             {{"compare", "--repeat", "many"}, "--repeat must be a whole number, got 'many'"},
+         }) {
+        const auto r = parse(args);
+        CHECK_FALSE(r.command);
+        CHECK(r.exit_code == 2);
+        CHECK(r.err == error);
     }
 }

@@ -1,0 +1,83 @@
+// The `spawn` subcommand's command line, and its hidden worker `spawn-worker`.
+#include <CLI/CLI.hpp>
+
+#include "rankpool/checksum.hpp"
+
+#include "cli/options.hpp"
+#include "cli/output.hpp"
+#include "cli/parse.hpp"
+#include "spawn.hpp"
+
+namespace rankpool::commands {
+
+namespace {
+
+struct SpawnArgs {
+    std::string n = "1000";
+    bool no_oversubscribe = false;
+    bool json = false;
+};
+
+int run(const boost::mpi::communicator& comm, const SpawnOptions& o, cli::Output& out) {
+    const auto r = run_spawn(comm, o, out);
+    if (!r.error.empty()) {
+        out.error(r.error);
+        return cli::exit_failure;
+    }
+    if (comm.rank() == 0 && !r.ok()) {
+        out.error("the worker's sum " + to_string(r.sum) +
+                  " is not n(n-1)(2n-1)/6 = " + to_string(r.expected));
+        return cli::exit_failure;
+    }
+    return cli::exit_ok;
+}
+
+} // namespace
+
+void add_spawn_command(CLI::App& app, std::optional<cli::Command>& chosen) {
+    auto args = std::make_shared<SpawnArgs>();
+    auto* sp = app.add_subcommand(
+        "spawn",
+        "Process(target=worker, args=(range(N),)).start(); join(): rank 0 starts one worker\n"
+        "process with MPI_Comm_spawn, which sums the squares; prints the finished worker and the\n"
+        "elapsed time.");
+    sp->footer(
+        "How: rank 0 spawns this program (found via /proc/self/exe) from MPI_COMM_SELF, so the\n"
+        "worker is connected to rank 0 alone and the other ranks only wait; it sends range(N)'s\n"
+        "bounds over the intercommunicator, the worker replies with the sum, its host and pid,\n"
+        "and MPI_Comm_disconnect on both sides is the join.\n"
+        "Where: alone (`rankpool spawn`) or under mpirun. Not under srun: Slurm's PMI cannot\n"
+        "spawn, which is refused up front (exit 2).\n"
+        "Spawn info keys: map_by=slot:OVERSUBSCRIBE, so the worker may share a core with the\n"
+        "job's ranks; without it Open MPI refuses to spawn when every slot is in use (mpirun -np "
+        "2\n"
+        "on 2 cores). Errors are returned, not fatal (MPI_ERRORS_RETURN): a failed spawn is one\n"
+        "error line and exit code 1, not an aborted job.");
+    sp->add_option("N", args->n, "sum(x*x for x in range(N)), 0 <= N <= 2^32 (default 1000)")
+        ->type_name("INT");
+    sp->add_flag("--no-oversubscribe", args->no_oversubscribe,
+                 "spawn with no info keys: Open MPI then refuses to place the worker when\n"
+                 "every slot of the job is taken (e.g. mpirun -np 2 on 2 cores)");
+    sp->add_flag("--json", args->json, "print one JSON object instead of the text summary");
+    sp->callback([args, &chosen] {
+        SpawnOptions o;
+        o.n = cli::parse_count(args->n, "N", max_squares_n);
+        o.oversubscribe = !args->no_oversubscribe;
+        chosen = cli::Command{"spawn", args->json, to_json(o),
+                              [o](const boost::mpi::communicator& comm, cli::Output& out) {
+                                  return run(comm, o, out);
+                              }};
+    });
+
+    // The process `spawn` starts: hidden from --help (empty group).
+    auto* worker = app.add_subcommand("spawn-worker", "the worker `rankpool spawn` starts");
+    worker->group("");
+    worker->callback([&chosen] {
+        chosen = cli::Command{"spawn-worker", false, nlohmann::json::object(),
+                              [](const boost::mpi::communicator& comm, cli::Output&) {
+                                  return run_spawn_worker(comm);
+                              }};
+    });
+}
+
+} // namespace rankpool::commands
