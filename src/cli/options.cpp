@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 
 #include "commands/compare.hpp"
+#include "commands/demo.hpp"
 #include "commands/sleep.hpp"
 #include "commands/spawn.hpp"
 #include "commands/squares.hpp"
@@ -19,9 +20,11 @@ constexpr AddCommand all_commands[] = {
     commands::add_squares_command,
     commands::add_sleep_command,
     commands::add_compare_command,
+    commands::add_demo_command,
 };
 
 constexpr const char* footer = R"(Run under MPI, for example:
+  mpirun -np 4 --oversubscribe rankpool demo
   mpirun -np 4 --oversubscribe rankpool squares 1000000
 Exit codes: 0 success, 1 a task or check failed, 2 bad input (refused before any work).
 On a workstation, OMPI_MCA_pml=ob1 skips Open MPI's ~0.2 s probe for absent interconnects.)";

@@ -8,6 +8,7 @@
 
 #include <mpi.h>
 
+#include "rankpool/executor.hpp"
 #include "rankpool/map.hpp"
 
 #include "cli/output.hpp"
@@ -54,6 +55,43 @@ void check_root_memory(const boost::mpi::communicator& comm, const SquaresOption
     }
 }
 
+std::uint64_t squares_chunksize(const SquaresOptions& o, int ranks) {
+    if (o.chunksize != 0) {
+        return o.chunksize;
+    }
+    const auto per = 4 * static_cast<std::uint64_t>(ranks);
+    return std::max<std::uint64_t>(1, o.n / per + (o.n % per != 0 ? 1 : 0));
+}
+
+namespace {
+
+/// Squares through the executor: tasks are indices, results land at their index on the root.
+uint128 scheduled_squares(const boost::mpi::communicator& comm, const SquaresOptions& o,
+                          Buffer<std::uint64_t>& results, MapTimes& t) {
+    ExecutorOptions eo;
+    eo.schedule = *o.schedule;
+    eo.chunksize = squares_chunksize(o, comm.size());
+    eo.ordered = false; // results are stored by index: input order without a window
+    const bool keep = o.gather == GatherMode::all;
+    if (keep && comm.rank() == 0) {
+        results = Buffer<std::uint64_t>(o.n);
+    }
+    uint128 sum = 0;
+    const auto summary = execute(
+        comm, o.n, square,
+        [&](std::uint64_t i, std::uint64_t v) {
+            sum += v;
+            if (keep) {
+                results[i] = v;
+            }
+        },
+        eo);
+    t.total = summary.makespan;
+    return sum;
+}
+
+} // namespace
+
 SquaresReport run_squares(const boost::mpi::communicator& comm, const SquaresOptions& o,
                           cli::Output& out) {
     check_root_memory(comm, o);
@@ -62,7 +100,17 @@ SquaresReport run_squares(const boost::mpi::communicator& comm, const SquaresOpt
     r.ranks = comm.size();
     r.expected = sum_of_squares(o.n);
     MapTimes local;
-    if (o.gather == GatherMode::none) {
+    if (o.schedule) {
+        Buffer<std::uint64_t> results;
+        r.checksum = scheduled_squares(comm, o, results, local);
+        if (o.print) {
+            if (out.json()) {
+                r.results.assign(results.begin(), results.end());
+            } else {
+                print_results(out, results);
+            }
+        }
+    } else if (o.gather == GatherMode::none) {
         r.checksum = map_reduce(
             comm, 0, o.n, square, uint128{0}, [](uint128 a, uint128 b) { return a + b; }, 0,
             &local);
@@ -104,7 +152,9 @@ nlohmann::json to_json(const SquaresOptions& o) {
     return {{"n", o.n},
             {"print", o.print},
             {"input", o.input == InputMode::range ? "range" : "array"},
-            {"gather", o.gather == GatherMode::all ? "all" : "none"}};
+            {"gather", o.gather == GatherMode::all ? "all" : "none"},
+            {"schedule", o.schedule ? std::string(to_string(*o.schedule)) : "collective"},
+            {"chunksize", o.chunksize}};
 }
 
 nlohmann::json to_json(const SquaresReport& r) {
@@ -114,6 +164,8 @@ nlohmann::json to_json(const SquaresReport& r) {
         {"ranks", r.ranks},
         {"input", r.options.input == InputMode::range ? "range" : "array"},
         {"gather", r.options.gather == GatherMode::all ? "all" : "none"},
+        {"schedule", r.options.schedule ? std::string(to_string(*r.options.schedule))
+                                        : std::string("collective")},
         {"checksum", json_uint128(r.checksum)},
         {"expected", json_uint128(r.expected)},
         {"ok", r.ok()},
@@ -124,6 +176,9 @@ nlohmann::json to_json(const SquaresReport& r) {
           {"total", r.seconds.total}}},
     };
     add_rank_info(j, r.rank_info);
+    if (r.options.schedule) {
+        j["chunksize"] = squares_chunksize(r.options, r.ranks);
+    }
     if (r.options.print) {
         j["results"] = r.results;
     }
@@ -133,17 +188,32 @@ nlohmann::json to_json(const SquaresReport& r) {
 std::vector<std::string> to_text(const SquaresReport& r) {
     char line[256];
     std::vector<std::string> lines;
-    std::snprintf(line, sizeof line, "squares: n = %llu on %d rank%s (%s input, %s)",
-                  static_cast<unsigned long long>(r.options.n), r.ranks, r.ranks == 1 ? "" : "s",
-                  r.options.input == InputMode::range ? "range" : "array",
-                  r.options.gather == GatherMode::all ? "gathered" : "summed, not gathered");
+    const char* gathered =
+        r.options.gather == GatherMode::all ? "gathered" : "summed, not gathered";
+    if (r.options.schedule) {
+        std::snprintf(
+            line, sizeof line, "squares: n = %llu on %d rank%s (%s schedule, chunksize %llu, %s)",
+            static_cast<unsigned long long>(r.options.n), r.ranks, r.ranks == 1 ? "" : "s",
+            std::string(to_string(*r.options.schedule)).c_str(),
+            static_cast<unsigned long long>(squares_chunksize(r.options, r.ranks)), gathered);
+    } else {
+        std::snprintf(line, sizeof line, "squares: n = %llu on %d rank%s (%s input, %s)",
+                      static_cast<unsigned long long>(r.options.n), r.ranks,
+                      r.ranks == 1 ? "" : "s",
+                      r.options.input == InputMode::range ? "range" : "array", gathered);
+    }
     lines.emplace_back(line);
     lines.push_back("checksum: " + to_string(r.checksum) +
                     (r.ok() ? " (= n(n-1)(2n-1)/6, ok)"
                             : " MISMATCH: n(n-1)(2n-1)/6 = " + to_string(r.expected)));
-    std::snprintf(line, sizeof line,
-                  "seconds: scatter %.6f  compute %.6f  gather %.6f  total %.6f (slowest rank)",
-                  r.seconds.scatter, r.seconds.compute, r.seconds.gather, r.seconds.total);
+    if (r.options.schedule) {
+        std::snprintf(line, sizeof line, "seconds: total %.6f (makespan on rank 0)",
+                      r.seconds.total);
+    } else {
+        std::snprintf(line, sizeof line,
+                      "seconds: scatter %.6f  compute %.6f  gather %.6f  total %.6f (slowest rank)",
+                      r.seconds.scatter, r.seconds.compute, r.seconds.gather, r.seconds.total);
+    }
     lines.emplace_back(line);
     return lines;
 }

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -10,6 +11,7 @@
 
 #include "rankpool/checksum.hpp"
 #include "rankpool/run_info.hpp"
+#include "rankpool/schedule.hpp"
 #include "rankpool/timing.hpp"
 
 #include "cli/options.hpp"
@@ -24,7 +26,13 @@ struct SquaresOptions {
     bool print = false;
     GatherMode gather = GatherMode::all;
     InputMode input = InputMode::range;
+    /// Unset: one scatter and one gather (collectives). Set: tasks through the executor.
+    std::optional<Schedule> schedule;
+    std::uint64_t chunksize = 0; ///< with a schedule; 0: ceil(n / (4 * ranks)), as Pool.map
 };
+
+/// The chunk size a scheduled squares run uses on `ranks` ranks.
+[[nodiscard]] std::uint64_t squares_chunksize(const SquaresOptions& o, int ranks);
 
 /// What a squares run did: a value with a text and a JSON view.
 struct SquaresReport {

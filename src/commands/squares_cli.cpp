@@ -16,6 +16,8 @@ struct SquaresArgs {
     std::string n = "100";
     std::string gather = "all";
     std::string input = "range";
+    std::string schedule;
+    std::string chunksize;
     bool print = false;
     bool json = false;
 };
@@ -43,6 +45,25 @@ SquaresOptions validate(const SquaresArgs& a) {
         throw usage_error("N = " + std::to_string(o.n) + " results exceed MPI's int counts (" +
                           std::to_string(max_mpi_count) +
                           ") for a gather; use --gather none to sum without gathering");
+    }
+    if (!a.schedule.empty()) {
+        o.schedule = schedule_from_string(a.schedule);
+        if (!o.schedule) {
+            throw usage_error("--schedule must be static, cyclic, dynamic or guided, got '" +
+                              a.schedule + "'");
+        }
+        if (o.input == InputMode::array) {
+            throw usage_error("--schedule hands out indices: it does not take --input array");
+        }
+    }
+    if (!a.chunksize.empty()) {
+        if (!o.schedule) {
+            throw usage_error("--chunksize goes with --schedule");
+        }
+        o.chunksize = cli::parse_count(a.chunksize, "--chunksize", 1u << 30);
+        if (o.chunksize == 0) {
+            throw usage_error("--chunksize must be >= 1, got '0'");
+        }
     }
     if (o.print && o.gather == GatherMode::none) {
         throw usage_error("--print needs the results gathered: drop --gather none");
@@ -80,6 +101,14 @@ void add_squares_command(CLI::App& app, std::optional<cli::Command>& chosen) {
                    "range: each rank derives its block from the bounds (default);\n"
                    "array: rank 0 builds the input array and scatters it (MPI_Scatterv)")
         ->type_name("range|array");
+    sq->add_option("--schedule", args->schedule,
+                   "run through the executor instead of one scatter and gather: static,\n"
+                   "cyclic, dynamic or guided (see rankpool sleep --help)")
+        ->type_name("NAME");
+    sq->add_option("--chunksize", args->chunksize,
+                   "numbers per message with --schedule (default ceil(N / (4 * ranks)),\n"
+                   "as Pool.map chooses)")
+        ->type_name("K");
     sq->add_flag("--json", args->json, "print one JSON object instead of the text summary");
     sq->callback([args, &chosen] {
         const SquaresOptions o = validate(*args);

@@ -85,8 +85,8 @@ TEST_CASE("bad input: one line from rank 0 only, exit code 2 on every rank count
          "rankpool: error: The following argument was not expected: --nope "
          "(see rankpool --help)"},
         {{"cubes"},
-         "rankpool: error: unknown command 'cubes'; commands: spawn, squares, sleep, "
-         "compare (see rankpool --help)"},
+         "rankpool: error: unknown command 'cubes'; commands: spawn, squares, sleep, compare, demo "
+         "(see rankpool --help)"},
     };
     for (const int ranks : {0, 1, 3}) {
         for (const auto& [args, message] : cases) {
@@ -120,4 +120,43 @@ TEST_CASE("help: rankpool --help and rankpool squares --help, exit 0") {
     const auto sub = run_rankpool(2, {"squares", "--help"});
     CHECK(sub.exit_code == 0);
     CHECK(count_lines_with(sub.out, "--gather") == 1);
+}
+
+TEST_CASE("squares --schedule: every schedule gives the same results through the executor") {
+    for (const int ranks : {1, 2, 3, 4}) {
+        for (const auto* schedule : {"static", "cyclic", "dynamic", "guided"}) {
+            for (const auto& chunk : std::vector<std::vector<std::string>>{
+                     {}, {"--chunksize", "1"}, {"--chunksize", "7"}, {"--chunksize", "500"}}) {
+                CAPTURE(ranks);
+                CAPTURE(schedule);
+                std::vector<std::string> args = {"squares", "101",        "--print",
+                                                 "--json",  "--schedule", schedule};
+                args.insert(args.end(), chunk.begin(), chunk.end());
+                const auto r = run_rankpool(ranks, args);
+                CHECK(r.exit_code == 0);
+                const auto j = nlohmann::json::parse(r.out);
+                CHECK(j["schedule"] == schedule);
+                CHECK(j["checksum"] == 338350);
+                CHECK(j["ok"] == true);
+                REQUIRE(j["results"].size() == 101);
+                bool in_order = true;
+                for (std::size_t i = 0; i < 101; ++i) {
+                    in_order = in_order && j["results"][i] == i * i;
+                }
+                CHECK(in_order);
+            }
+        }
+    }
+}
+
+TEST_CASE("squares --schedule: Pool.map's default chunk size, and bad combinations") {
+    const auto r = run_rankpool(4, {"squares", "1000", "--schedule", "dynamic", "--json"});
+    CHECK(r.exit_code == 0);
+    CHECK(nlohmann::json::parse(r.out)["chunksize"] == 63); // ceil(1000 / 16)
+    const auto bad = run_rankpool(2, {"squares", "--chunksize", "3"});
+    CHECK(bad.exit_code == 2);
+    CHECK(bad.err.find("rankpool: error: --chunksize goes with --schedule") != std::string::npos);
+    const auto arr = run_rankpool(0, {"squares", "--schedule", "static", "--input", "array"});
+    CHECK(arr.exit_code == 2);
+    CHECK(arr.err.find("does not take --input array") != std::string::npos);
 }
