@@ -16,11 +16,11 @@ namespace {
 
 /// Every subcommand, in the order --help lists them.
 constexpr AddCommand all_commands[] = {
-    commands::add_spawn_command,
-    commands::add_squares_command,
-    commands::add_sleep_command,
-    commands::add_compare_command,
-    commands::add_demo_command,
+    commands::add_spawn_command,   // tutorial example 1: Process(target=worker)
+    commands::add_squares_command, // example 2: Pool.map
+    commands::add_sleep_command,   // example 3: ProcessPoolExecutor.map
+    commands::add_compare_command, // example 4: serial vs threads vs processes
+    commands::add_demo_command,    // all four, in order
 };
 
 constexpr const char* footer = R"(Run under MPI, for example:
