@@ -3,7 +3,10 @@
 # tables of medians over interleaved runs (rankpool, reference, rankpool, reference, ...) with the
 # ratio rankpool / reference.
 #
-# Usage: scripts/bench.sh [squares|startup|dispatch|all] [options]      (default: all)
+# Usage: scripts/bench.sh [squares|startup|dispatch|executor|all] [options]  (default: all)
+#   executor: the tutorial's sleep 5 4 3 2 1 on 4 ranks under each schedule (makespan against
+#   the free-dispatch prediction), and the CPU that idle ranks burn (sleep 2 2 2 2 on 4 ranks,
+#   --idle backoff vs spin); it has no C counterpart and takes about a minute a rep.
 #   --reps K              interleaved pairs per cell for squares and dispatch (default 5)
 #   --startup-reps K      interleaved pairs for startup (default 4 x reps, 20 by default)
 #   --build DIR           build directory holding rankpool and tests/reference (default build)
@@ -43,7 +46,7 @@ dispatch_ranks="2 4"
 raw=
 while [ $# -gt 0 ]; do
     case $1 in
-        squares | startup | dispatch | all) suite=$1 ;;
+        squares | startup | dispatch | executor | all) suite=$1 ;;
         --reps) reps=${2:?--reps needs a value}; shift ;;
         --startup-reps) startup_reps=${2:?--startup-reps needs a value}; shift ;;
         --build) build=${2:?--build needs a value}; shift ;;
@@ -209,9 +212,9 @@ elif suite == "startup":
         print(f"| {params(key)['ranks']} | {len(a)} | {med(a):.4f} | {med(b):.4f} "
               f"| **{ratio(med(a), med(b))}** | {min(a):.4f} | {min(b):.4f} |")
 elif suite == "dispatch":
-    print("| ranks | workers | tasks | rankpool us/task | dispatch_ref us/task | ratio "
-          "| rankpool makespan s | dispatch_ref s |")
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("| ranks | rank 0 | rankpool workers | tasks | rankpool us/task "
+          "| dispatch_ref us/task | ratio | rankpool makespan s | dispatch_ref s |")
+    print("|---:|---|---:|---:|---:|---:|---:|---:|---:|")
     for key, sides in cells.items():
         p = params(key)
         rp, ref = sides["rankpool"], sides["reference"]
@@ -226,8 +229,9 @@ elif suite == "dispatch":
         us_rp = med([j["makespan"] * 1e6 / j["tasks"] for _, j in rp])
         us_ref = med([j["us_per_task"] for _, j in ref])
         r = int(p["ranks"])
-        print(f"| {r} | {r - 1} | {int(p['tasks']):,} | {us_rp:.2f} | {us_ref:.2f} "
-              f"| **{ratio(us_rp, us_ref)}** | {span_rp:.4f} | {span_ref:.4f} |")
+        workers = r - 1 if p["rank0"] == "dispatches" else r
+        print(f"| {r} | {p['rank0']} | {workers} | {int(p['tasks']):,} | {us_rp:.2f} "
+              f"| {us_ref:.2f} | **{ratio(us_rp, us_ref)}** | {span_rp:.4f} | {span_ref:.4f} |")
 PY
 }
 
@@ -296,25 +300,83 @@ bench_dispatch() {
         return 0
     fi
     echo '```'
-    echo "rankpool:  ${env_prefix}$mpirun -np R $rankpool sleep 0 --repeat $tasks --quiet --json"
+    echo "rankpool:  ${env_prefix}$mpirun -np R $rankpool sleep 0 --repeat $tasks --quiet --json [--root-dispatches-only]"
     echo "reference: ${env_prefix}$mpirun -np R $ref_dir/dispatch_ref $tasks"
     echo "R in: $dispatch_ranks (--oversubscribe above $cores ranks); $reps interleaved pairs"
     echo "us/task = makespan / tasks (rankpool), seconds / tasks (dispatch_ref)"
     echo '```'
     echo
-    local r k
+    # rank0=dispatches is like for like with dispatch_ref (a master that runs no task);
+    # rank0=works is rankpool's default, rank 0 running tasks on a thread of its own as well.
+    local r k mode
     for r in $dispatch_ranks; do
         [ "$r" -ge 2 ] || die "dispatch needs at least 2 ranks, got $r"
         launch_args "$r"
-        local key="ranks=$r tasks=$tasks"
-        for ((k = 1; k <= reps; k++)); do
-            progress "dispatch $key: pair $k/$reps"
-            run dispatch "$key" rankpool "${LAUNCH[@]}" "$rankpool" sleep 0 --repeat "$tasks" \
-                --quiet --json
-            run dispatch "$key" reference "${LAUNCH[@]}" "$ref_dir/dispatch_ref" "$tasks"
+        for mode in dispatches works; do
+            local key="ranks=$r rank0=$mode tasks=$tasks"
+            local extra=()
+            [ "$mode" = dispatches ] && extra=(--root-dispatches-only)
+            for ((k = 1; k <= reps; k++)); do
+                progress "dispatch $key: pair $k/$reps"
+                run dispatch "$key" rankpool "${LAUNCH[@]}" "$rankpool" sleep 0 --repeat \
+                    "$tasks" --quiet --json "${extra[@]}"
+                run dispatch "$key" reference "${LAUNCH[@]}" "$ref_dir/dispatch_ref" "$tasks"
+            done
         done
     done
     report dispatch
+    echo
+}
+
+# The tutorial's executor example under each schedule, and what idle ranks cost.
+bench_executor() {
+    echo "## executor: schedules for sleep 5 4 3 2 1 on 4 ranks, and idle CPU"
+    echo
+    launch_args 4
+    local sched k mode
+    echo '```'
+    echo "${env_prefix}${LAUNCH[*]} $rankpool sleep 5 4 3 2 1 --schedule S --quiet --json"
+    echo "${env_prefix}/usr/bin/time ${LAUNCH[*]} $rankpool sleep 2 2 2 2 --quiet [--idle spin]"
+    echo "$reps runs each, medians; CPU = user + sys of mpirun and every rank"
+    echo '```'
+    echo
+    for ((k = 1; k <= reps; k++)); do
+        for sched in static cyclic dynamic guided; do
+            progress "executor schedule=$sched: run $k/$reps"
+            run executor "schedule=$sched" rankpool "${LAUNCH[@]}" "$rankpool" sleep 5 4 3 2 1 \
+                --schedule "$sched" --quiet --json
+        done
+        for mode in backoff spin; do
+            progress "executor idle=$mode: run $k/$reps"
+            /usr/bin/time -f '{"wall": %e, "user": %U, "sys": %S}' -o "$tmp/time" \
+                "${LAUNCH[@]}" "$rankpool" sleep 2 2 2 2 --quiet --idle "$mode" >/dev/null
+            printf '%s\t%s\t%s\t%s\t%s\n' executor "idle=$mode" rankpool 0 "$(cat "$tmp/time")" \
+                >>"$records"
+        done
+    done
+    python3 - "$records" <<'PY'
+import json, statistics, sys
+rows = {}
+for line in open(sys.argv[1]):
+    s, key, _, _, text = line.rstrip("\n").split("\t", 4)
+    if s == "executor":
+        rows.setdefault(key, []).append(json.loads(text))
+med = statistics.median
+print("| schedule | makespan s (median) | predicted s (free dispatch) | lower bound s |")
+print("|---|---:|---:|---:|")
+for key, js in rows.items():
+    if key.startswith("schedule="):
+        print(f"| {key.split('=')[1]} | {med(j['makespan'] for j in js):.3f} "
+              f"| {js[0]['predicted']:.3f} | {js[0]['lower_bound']:.3f} |")
+print()
+print("| idle wait | wall s | CPU s (user + sys) | CPU / (wall x 4 ranks) |")
+print("|---|---:|---:|---:|")
+for key, js in rows.items():
+    if key.startswith("idle="):
+        wall = med(j["wall"] for j in js)
+        cpu = med(j["user"] + j["sys"] for j in js)
+        print(f"| {key.split('=')[1]} | {wall:.2f} | {cpu:.2f} | {100 * cpu / (wall * 4):.1f}% |")
+PY
     echo
 }
 
@@ -331,10 +393,12 @@ case $suite in
     squares) bench_squares ;;
     startup) bench_startup ;;
     dispatch) bench_dispatch ;;
+    executor) bench_executor ;;
     all)
         bench_squares
         bench_startup
         bench_dispatch
+        bench_executor
         ;;
 esac
 

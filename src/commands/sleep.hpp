@@ -35,6 +35,7 @@ struct SleepReport {
     int workers = 0;
     ExecutionSummary summary;
     double lower_bound = 0;
+    double predicted = 0; ///< the schedule's makespan with free dispatch (simulate_makespan)
     std::vector<std::optional<double>> results; ///< by task index; empty where a task failed
     std::vector<RankInfo> rank_info;
 };

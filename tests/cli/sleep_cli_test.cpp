@@ -71,10 +71,25 @@ TEST_CASE("--json: makespan, lower bound, results in order, every schedule") {
             CHECK(j["options"]["schedule"] == schedule);
             CHECK(j["results"] == nlohmann::json::parse("[0.02, 0, 0.01, 0, 0.03]"));
             CHECK(j["lower_bound"] == 0.03);
+            CHECK(j["predicted"].get<double>() >= 0.03);
             CHECK(j["makespan"].get<double>() >= 0.03);
             CHECK(j["failures"].empty());
             CHECK(j["hosts"].size() == 3);
         }
+    }
+}
+
+TEST_CASE("the report predicts each schedule's makespan for the tutorial's tasks") {
+    const std::vector<std::pair<std::string, double>> expected = {
+        {"static", 0.9}, {"cyclic", 0.6}, {"dynamic", 0.5}, {"guided", 0.9}};
+    for (const auto& [schedule, predicted] : expected) {
+        CAPTURE(schedule);
+        const auto r = run_rankpool(
+            4, {"sleep", "0.5", "0.4", "0.3", "0.2", "0.1", "--json", "--schedule", schedule});
+        CHECK(r.exit_code == 0);
+        const auto j = nlohmann::json::parse(r.out);
+        CHECK(j["predicted"].get<double>() == doctest::Approx(predicted));
+        CHECK(j["makespan"].get<double>() >= predicted);
     }
 }
 
