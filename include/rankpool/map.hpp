@@ -57,6 +57,40 @@ std::optional<TaskFailure> apply_block(const boost::mpi::communicator& comm, std
     return std::nullopt;
 }
 
+/// What map and map_range share once each rank knows its block: applies get(i) to the block's
+/// items into the result buffer (the root's own block in place), agrees on failures, gathers in
+/// order on the root (MPI_Gatherv, MPI_IN_PLACE there). Fills the compute, gather and total
+/// times and returns the results on the root, an empty buffer elsewhere.
+template <class R, class Get>
+Buffer<R> compute_and_gather(const boost::mpi::communicator& comm, std::uint64_t n, const Counts& c,
+                             int root, Get&& get, PhaseClock& clock, MapTimes& t, MapTimes* times) {
+    const auto me = static_cast<std::size_t>(comm.rank());
+    const auto mine = static_cast<std::uint64_t>(c.counts[me]);
+    const auto first = static_cast<std::uint64_t>(c.displs[me]);
+    const bool is_root = comm.rank() == root;
+
+    Buffer<R> out(is_root ? n : mine);
+    R* dst = is_root ? out.data() + first : out.data();
+    const auto failure =
+        apply_block(comm, first, mine, get, [&](std::uint64_t i, R r) { dst[i] = r; });
+    raise_if_any_failed(comm, failure, root);
+    t.compute = clock.lap();
+
+    if (is_root) {
+        MPI_Gatherv(MPI_IN_PLACE, 0, datatype<R>(), out.data(), c.counts.data(), c.displs.data(),
+                    datatype<R>(), root, comm);
+    } else {
+        MPI_Gatherv(out.data(), c.counts[me], datatype<R>(), nullptr, nullptr, nullptr,
+                    datatype<R>(), root, comm);
+    }
+    t.gather = clock.lap();
+    t.total = clock.elapsed();
+    if (times != nullptr) {
+        *times = t;
+    }
+    return is_root ? std::move(out) : Buffer<R>{};
+}
+
 } // namespace detail
 
 /// Pool.map: `input` (read on the root only) is split into balanced contiguous blocks, scattered
@@ -75,45 +109,23 @@ Buffer<R> map(const boost::mpi::communicator& comm, std::span<const T> input, F&
     MPI_Bcast(&n, 1, MPI_UINT64_T, root, comm);
     const Counts c = mpi_counts(n, comm.size());
     const auto me = static_cast<std::size_t>(comm.rank());
-    const auto mine = static_cast<std::uint64_t>(c.counts[me]);
     const auto first = static_cast<std::uint64_t>(c.displs[me]);
-    const bool is_root = comm.rank() == root;
 
     Buffer<T> local_in;
     const T* in = nullptr;
-    if (is_root) {
+    if (comm.rank() == root) {
         MPI_Scatterv(input.data(), c.counts.data(), c.displs.data(), detail::datatype<T>(),
                      MPI_IN_PLACE, 0, detail::datatype<T>(), root, comm);
         in = input.data() + first;
     } else {
-        local_in = Buffer<T>(mine);
+        local_in = Buffer<T>(static_cast<std::size_t>(c.counts[me]));
         MPI_Scatterv(nullptr, nullptr, nullptr, detail::datatype<T>(), local_in.data(),
                      c.counts[me], detail::datatype<T>(), root, comm);
         in = local_in.data();
     }
     t.scatter = clock.lap();
-
-    Buffer<R> out(is_root ? n : mine);
-    R* dst = is_root ? out.data() + first : out.data();
-    const auto failure = detail::apply_block(
-        comm, first, mine, [&](std::uint64_t i) { return f(in[i]); },
-        [&](std::uint64_t i, R r) { dst[i] = r; });
-    detail::raise_if_any_failed(comm, failure, root);
-    t.compute = clock.lap();
-
-    if (is_root) {
-        MPI_Gatherv(MPI_IN_PLACE, 0, detail::datatype<R>(), out.data(), c.counts.data(),
-                    c.displs.data(), detail::datatype<R>(), root, comm);
-    } else {
-        MPI_Gatherv(out.data(), c.counts[me], detail::datatype<R>(), nullptr, nullptr, nullptr,
-                    detail::datatype<R>(), root, comm);
-    }
-    t.gather = clock.lap();
-    t.total = clock.elapsed();
-    if (times != nullptr) {
-        *times = t;
-    }
-    return is_root ? std::move(out) : Buffer<R>{};
+    return detail::compute_and_gather<R>(
+        comm, n, c, root, [&](std::uint64_t i) { return f(in[i]); }, clock, t, times);
 }
 
 /// Pool.map over range(begin, end) without an input array: the root broadcasts the bounds, each
@@ -129,34 +141,11 @@ Buffer<R> map_range(const boost::mpi::communicator& comm, std::uint64_t begin, s
     MPI_Bcast(bounds, 2, MPI_UINT64_T, root, comm);
     const std::uint64_t n = bounds[1] - bounds[0];
     const Counts c = mpi_counts(n, comm.size());
-    const auto me = static_cast<std::size_t>(comm.rank());
-    const auto mine = static_cast<std::uint64_t>(c.counts[me]);
-    const auto first = static_cast<std::uint64_t>(c.displs[me]);
-    const bool is_root = comm.rank() == root;
+    const std::uint64_t x0 =
+        bounds[0] + static_cast<std::uint64_t>(c.displs[static_cast<std::size_t>(comm.rank())]);
     t.scatter = clock.lap();
-
-    Buffer<R> out(is_root ? n : mine);
-    R* dst = is_root ? out.data() + first : out.data();
-    const std::uint64_t x0 = bounds[0] + first;
-    const auto failure = detail::apply_block(
-        comm, first, mine, [&](std::uint64_t i) { return f(x0 + i); },
-        [&](std::uint64_t i, R r) { dst[i] = r; });
-    detail::raise_if_any_failed(comm, failure, root);
-    t.compute = clock.lap();
-
-    if (is_root) {
-        MPI_Gatherv(MPI_IN_PLACE, 0, detail::datatype<R>(), out.data(), c.counts.data(),
-                    c.displs.data(), detail::datatype<R>(), root, comm);
-    } else {
-        MPI_Gatherv(out.data(), c.counts[me], detail::datatype<R>(), nullptr, nullptr, nullptr,
-                    detail::datatype<R>(), root, comm);
-    }
-    t.gather = clock.lap();
-    t.total = clock.elapsed();
-    if (times != nullptr) {
-        *times = t;
-    }
-    return is_root ? std::move(out) : Buffer<R>{};
+    return detail::compute_and_gather<R>(
+        comm, n, c, root, [&](std::uint64_t i) { return f(x0 + i); }, clock, t, times);
 }
 
 /// map_range followed by a fold, without gathering the results: each rank folds its block with

@@ -47,4 +47,17 @@ private:
     std::string buf_;
 };
 
+/// Prints a command's report through `out`: its JSON view (to_json) in JSON mode, its text
+/// lines (to_text) otherwise.
+template <class Report>
+void print_report(Output& out, const Report& report) {
+    if (out.json()) {
+        out.report(to_json(report));
+    } else {
+        for (const auto& line : to_text(report)) {
+            out.text(line);
+        }
+    }
+}
+
 } // namespace rankpool::cli

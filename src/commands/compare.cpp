@@ -165,13 +165,7 @@ CompareReport run_compare(const boost::mpi::communicator& comm, const CompareOpt
         r.rows.push_back(skipped_ranks_row());
     }
     set_speedups(r.rows);
-    if (out.json()) {
-        out.report(to_json(r));
-    } else {
-        for (const auto& line : to_text(r)) {
-            out.text(line);
-        }
-    }
+    cli::print_report(out, r);
     return r;
 }
 

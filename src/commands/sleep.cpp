@@ -68,13 +68,7 @@ SleepReport run_sleep(const boost::mpi::communicator& comm, const SleepOptions& 
     };
     r.summary = execute(comm, n, sleep_task, on_result, o.executor, costs);
     r.rank_info = gather_rank_info(comm, o.executor.root);
-    if (out.json()) {
-        out.report(to_json(r));
-    } else {
-        for (const auto& line : to_text(r)) {
-            out.text(line);
-        }
-    }
+    cli::print_report(out, r);
     return r;
 }
 

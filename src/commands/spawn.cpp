@@ -96,13 +96,7 @@ SpawnReport run_spawn(const boost::mpi::communicator& comm, const SpawnOptions& 
         return r;
     }
     r.rank_info = gather_rank_info(comm);
-    if (out.json()) {
-        out.report(to_json(r));
-    } else {
-        for (const auto& line : to_text(r)) {
-            out.text(line);
-        }
-    }
+    cli::print_report(out, r);
     return r;
 }
 

@@ -138,13 +138,7 @@ SquaresReport run_squares(const boost::mpi::communicator& comm, const SquaresOpt
     }
     r.seconds = max_over_ranks(comm, local);
     r.rank_info = gather_rank_info(comm);
-    if (out.json()) {
-        out.report(to_json(r));
-    } else {
-        for (const auto& line : to_text(r)) {
-            out.text(line);
-        }
-    }
+    cli::print_report(out, r);
     return r;
 }
 

@@ -9,6 +9,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <doctest/doctest.h>
+
 namespace rankpool::test {
 
 namespace {
@@ -65,6 +67,20 @@ RunResult run_rankpool_with(const std::string& launcher, const std::vector<std::
     std::remove((base + ".out").c_str());
     std::remove((base + ".err").c_str());
     return r;
+}
+
+void check_refusals(const Refusals& cases, const std::vector<int>& rank_counts) {
+    for (const int ranks : rank_counts) {
+        for (const auto& [args, message] : cases) {
+            CAPTURE(ranks);
+            CAPTURE(message);
+            const auto r = run_rankpool(ranks, args);
+            CHECK(r.exit_code == 2);
+            CHECK(count_lines_with(r.err, "rankpool: error:") == 1);
+            CHECK(r.err.find(message) != std::string::npos);
+            CHECK(r.out.empty());
+        }
+    }
 }
 
 std::vector<std::string> lines(const std::string& text) {

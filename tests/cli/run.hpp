@@ -2,6 +2,7 @@
 #pragma once
 
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace rankpool::test {
@@ -21,6 +22,14 @@ RunResult run_rankpool(int ranks, const std::vector<std::string>& args, int time
 /// --oversubscribe; an empty launcher runs rankpool alone.
 RunResult run_rankpool_with(const std::string& launcher, const std::vector<std::string>& args,
                             int timeout = 60);
+
+/// Bad command lines, each with the error line (or its start) it must give.
+using Refusals = std::vector<std::pair<std::vector<std::string>, std::string>>;
+
+/// Runs each refusal alone (0) and under mpiexec at each rank count, and checks that it exits 2
+/// with exactly one "rankpool: error:" line, which contains the message, and prints nothing on
+/// stdout.
+void check_refusals(const Refusals& cases, const std::vector<int>& rank_counts = {0, 1, 3});
 
 /// The lines of a text, without their newlines.
 std::vector<std::string> lines(const std::string& text);

@@ -6,6 +6,7 @@
 
 #include "run.hpp"
 
+using rankpool::test::check_refusals;
 using rankpool::test::count_lines_with;
 using rankpool::test::lines;
 using rankpool::test::run_rankpool;
@@ -160,7 +161,7 @@ TEST_CASE("a rank that dies ends the job with a non-zero status instead of hangi
 }
 
 TEST_CASE("bad input to sleep: one line, exit 2") {
-    const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+    const rankpool::test::Refusals cases = {
         {{"sleep", "-1"}, "rankpool: error: SECONDS must be >= 0, got '-1'"},
         {{"sleep", "nan"},
          "rankpool: error: SECONDS must be a finite number of seconds, got 'nan'"},
@@ -171,15 +172,5 @@ TEST_CASE("bad input to sleep: one line, exit 2") {
         {{"sleep", "1", "--fail-task", "1"},
          "rankpool: error: --fail-task = 1 is too large (at most 0)"},
     };
-    for (const int ranks : {0, 2}) {
-        for (const auto& [args, message] : cases) {
-            CAPTURE(ranks);
-            CAPTURE(message);
-            const auto r = run_rankpool(ranks, args);
-            CHECK(r.exit_code == 2);
-            CHECK(count_lines_with(r.err, "rankpool: error:") == 1);
-            CHECK(r.err.find(message) != std::string::npos);
-            CHECK(r.out.empty());
-        }
-    }
+    check_refusals(cases, {0, 1, 3});
 }

@@ -7,6 +7,7 @@
 
 #include "run.hpp"
 
+using rankpool::test::check_refusals;
 using rankpool::test::count_lines_with;
 using rankpool::test::lines;
 using rankpool::test::run_rankpool;
@@ -119,7 +120,7 @@ TEST_CASE("spawn in an srun step is refused up front: one line, exit 2") {
 }
 
 TEST_CASE("spawn: bad input is one line and exit 2; spawn-worker by hand too") {
-    const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+    const rankpool::test::Refusals cases = {
         {{"spawn", "-5"}, "rankpool: error: N must be >= 0, got '-5'"},
         {{"spawn", "abc"}, "rankpool: error: N must be a whole number, got 'abc'"},
         {{"spawn", "2.5"}, "rankpool: error: N must be a whole number, got '2.5'"},
@@ -127,19 +128,7 @@ TEST_CASE("spawn: bad input is one line and exit 2; spawn-worker by hand too") {
          "rankpool: error: N = 99999999999 is too large (at most 4294967296)"},
         {{"spawn-worker"}, "rankpool: error: spawn-worker is the process `rankpool spawn` starts"},
     };
-    // Alone and on one rank: with more ranks, mpirun may end the job on another rank's exit
-    // code 2 before rank 0's error line is forwarded (an existing race, ~1 run in 10 here).
-    for (const int ranks : {0, 1}) {
-        for (const auto& [args, message] : cases) {
-            CAPTURE(ranks);
-            CAPTURE(message);
-            const auto r = run_rankpool(ranks, args);
-            CHECK(r.exit_code == 2);
-            CHECK(count_lines_with(r.err, "rankpool: error:") == 1);
-            CHECK(r.err.find(message) != std::string::npos);
-            CHECK(r.out.empty());
-        }
-    }
+    check_refusals(cases, {0, 1, 3});
 }
 
 TEST_CASE("help: spawn is listed, spawn-worker is not; spawn --help names the info keys") {

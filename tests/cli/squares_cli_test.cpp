@@ -6,6 +6,7 @@
 
 #include "run.hpp"
 
+using rankpool::test::check_refusals;
 using rankpool::test::count_lines_with;
 using rankpool::test::lines;
 using rankpool::test::run_rankpool;
@@ -75,7 +76,7 @@ TEST_CASE("a checksum above 64 bits is printed exactly") {
 }
 
 TEST_CASE("bad input: one line from rank 0 only, exit code 2 on every rank count") {
-    const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+    const rankpool::test::Refusals cases = {
         {{"squares", "-5"}, "rankpool: error: N must be >= 0, got '-5'"},
         {{"squares", "2.5"}, "rankpool: error: N must be a whole number, got '2.5'"},
         {{"squares", "abc"}, "rankpool: error: N must be a whole number, got 'abc'"},
@@ -88,17 +89,7 @@ TEST_CASE("bad input: one line from rank 0 only, exit code 2 on every rank count
          "rankpool: error: unknown command 'cubes'; commands: spawn, squares, sleep, compare, demo "
          "(see rankpool --help)"},
     };
-    for (const int ranks : {0, 1, 3}) {
-        for (const auto& [args, message] : cases) {
-            CAPTURE(ranks);
-            CAPTURE(message);
-            const auto r = run_rankpool(ranks, args);
-            CHECK(r.exit_code == 2);
-            CHECK(count_lines_with(r.err, "rankpool: error:") == 1);
-            CHECK(r.err.find(message) != std::string::npos);
-            CHECK(r.out.empty());
-        }
-    }
+    check_refusals(cases, {0, 1, 3});
 }
 
 TEST_CASE("too large for rank 0's memory: refused up front") {
