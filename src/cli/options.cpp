@@ -62,6 +62,7 @@ ParseResult parse_command_line(int argc, const char* const* argv) {
                  "ranks.",
                  "rankpool"};
     app.footer(footer);
+    app.set_version_flag("--version", std::string("rankpool ") + RANKPOOL_VERSION);
     app.require_subcommand(1);
     std::optional<Command> chosen;
     for (const AddCommand add : all_commands) {
@@ -82,6 +83,8 @@ ParseResult parse_command_line(int argc, const char* const* argv) {
     } catch (const CLI::CallForHelp&) {
         const auto sub = app.get_subcommands();
         result.out = sub.empty() ? app.help() : sub.front()->help();
+    } catch (const CLI::CallForVersion&) {
+        result.out = std::string("rankpool ") + RANKPOOL_VERSION + "\n";
     } catch (const CLI::CallForAllHelp&) {
         result.out = app.help("", CLI::AppFormatMode::All);
     } catch (const CLI::RequiredError& e) {

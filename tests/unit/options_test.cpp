@@ -41,6 +41,14 @@ TEST_CASE("squares: every option") {
     CHECK(g.command->options["gather"] == "none");
 }
 
+TEST_CASE("--version goes to stdout with exit code 0") {
+    const auto r = parse({"--version"});
+    CHECK_FALSE(r.command);
+    CHECK(r.exit_code == 0);
+    CHECK(r.out.rfind("rankpool 0.", 0) == 0);
+    CHECK(r.err.empty());
+}
+
 TEST_CASE("help goes to stdout with exit code 0") {
     const auto top = parse({"--help"});
     CHECK_FALSE(top.command);
