@@ -283,7 +283,9 @@ public:
         if (o.ordered) {
             store_.resize(n * rs_);
         }
-        if (worker_of_rank_[static_cast<std::size_t>(o.root)] >= 0) {
+        // The root's own chunks run on a thread of its own, so that handing out and collecting
+        // never waits on them; alone, with nobody to hand out to, it runs them inline.
+        if (worker_of_rank_[static_cast<std::size_t>(o.root)] >= 0 && comm.size() > 1) {
             local_.emplace(local_runner_);
         }
     }
@@ -294,7 +296,14 @@ public:
             give(r);
         }
         Pacer pacer(o_.idle);
+        const StopToken inline_token(&inline_stop_);
         while (busy_ > 0) {
+            if (inline_ready_) { // alone: run the chunk here; handle() hands out the next one
+                inline_ready_ = false;
+                local_runner_.run(ranks_[static_cast<std::size_t>(o_.root)].pending, inline_token);
+                handle(o_.root, local_runner_.slots.data(), local_runner_.failures);
+                continue;
+            }
             bool progressed = false;
             int index = MPI_UNDEFINED;
             int flag = 0;
@@ -345,7 +354,11 @@ private:
         ++summary_.chunks;
         summary_.tasks_per_rank[static_cast<std::size_t>(rank)] += chunk.size();
         if (rank == o_.root) {
-            local_->submit(chunk);
+            if (local_) {
+                local_->submit(chunk);
+            } else {
+                inline_ready_ = true;
+            }
             return;
         }
         st.result.resize(chunk.size() * (rs_ + 1));
@@ -424,6 +437,7 @@ private:
             return;
         }
         stopping_ = true;
+        inline_stop_.store(true, std::memory_order_relaxed);
         if (local_) {
             local_->request_stop();
         }
@@ -452,6 +466,8 @@ private:
     std::vector<unsigned char> store_;
     OrderedWindow window_;
     bool stopping_ = false;
+    bool inline_ready_ = false; // alone: the root's chunk waits to run inline
+    std::atomic<bool> inline_stop_{false};
     std::exception_ptr sink_error_;
     ExecutionSummary summary_;
     ChunkRunner local_runner_;
