@@ -20,6 +20,7 @@
 #include <boost/serialization/vector.hpp>
 #include <mpi.h>
 
+#include "rankpool/buffer.hpp"
 #include "rankpool/map.hpp"
 #include "rankpool/ordering.hpp"
 
@@ -281,7 +282,7 @@ public:
         summary_.tasks_per_rank.assign(ranks_.size(), 0);
         requests_.assign(ranks_.size(), MPI_REQUEST_NULL);
         if (o.ordered) {
-            store_.resize(n * rs_);
+            store_ = Buffer<unsigned char>(n * rs_); // results wait here for their turn
         }
         // The root's own chunks run on a thread of its own, so that handing out and collecting
         // never waits on them; alone, with nobody to hand out to, it runs them inline.
@@ -395,7 +396,7 @@ private:
                 }
             } else {
                 if (ok) {
-                    std::copy(s, s + rs_, store_.begin() + static_cast<std::ptrdiff_t>(i * rs_));
+                    std::copy(s, s + rs_, store_.data() + i * rs_);
                 }
                 window_.put(i, ok);
             }
@@ -409,9 +410,7 @@ private:
             }
         }
         if (o_.ordered) {
-            window_.release([this](std::uint64_t i) {
-                deliver(i, store_.data() + static_cast<std::ptrdiff_t>(i * rs_));
-            });
+            window_.release([this](std::uint64_t i) { deliver(i, store_.data() + i * rs_); });
         }
         give(rank);
     }
@@ -463,7 +462,7 @@ private:
     std::vector<RankState> ranks_;
     std::vector<MPI_Request> requests_;
     int busy_ = 0;
-    std::vector<unsigned char> store_;
+    Buffer<unsigned char> store_;
     OrderedWindow window_;
     bool stopping_ = false;
     bool inline_ready_ = false; // alone: the root's chunk waits to run inline
