@@ -39,6 +39,23 @@ std::uint64_t parse_count(std::string_view text, std::string_view what, std::uin
     return v;
 }
 
+std::uint64_t parse_positive(std::string_view text, std::string_view what, std::uint64_t max) {
+    const std::uint64_t v = parse_count(text, what, max);
+    if (v == 0) {
+        throw usage_error(std::string(what) + " must be >= 1, got " + quoted(text));
+    }
+    return v;
+}
+
+Schedule parse_schedule(std::string_view text, std::string_view what) {
+    const auto s = schedule_from_string(text);
+    if (!s) {
+        throw usage_error(std::string(what) + " must be static, cyclic, dynamic or guided, got " +
+                          quoted(text));
+    }
+    return *s;
+}
+
 double parse_seconds(std::string_view text, std::string_view what) {
     const std::string name(what);
     double v = 0;

@@ -7,6 +7,8 @@
 #include <string>
 #include <string_view>
 
+#include "rankpool/schedule.hpp"
+
 namespace rankpool::cli {
 
 /// Bad input from the user: rank 0 prints what() on one line and every rank exits 2.
@@ -19,6 +21,16 @@ public:
 /// "1_000" neither). `what` names the value in the message, e.g. "N".
 [[nodiscard]] std::uint64_t parse_count(std::string_view text, std::string_view what,
                                         std::uint64_t max);
+
+/// parse_count for a value that must be at least 1 ("--chunksize must be >= 1, got '0'").
+[[nodiscard]] std::uint64_t parse_positive(std::string_view text, std::string_view what,
+                                           std::uint64_t max);
+
+/// A schedule's name for option `what`: static, cyclic, dynamic or guided.
+[[nodiscard]] Schedule parse_schedule(std::string_view text, std::string_view what);
+
+/// The largest --chunksize any command accepts.
+inline constexpr std::uint64_t max_chunksize = std::uint64_t{1} << 30;
 
 /// A finite number of seconds >= 0 ("2", "0.25", "1e-2").
 [[nodiscard]] double parse_seconds(std::string_view text, std::string_view what);

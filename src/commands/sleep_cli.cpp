@@ -32,20 +32,9 @@ SleepOptions validate(const SleepArgs& a) {
     for (const auto& s : a.seconds) {
         o.seconds.push_back(cli::parse_seconds(s, "SECONDS"));
     }
-    o.repeat = cli::parse_count(a.repeat, "--repeat", 100000000);
-    if (o.repeat == 0) {
-        throw usage_error("--repeat must be >= 1, got '0'");
-    }
-    const auto schedule = schedule_from_string(a.schedule);
-    if (!schedule) {
-        throw usage_error("--schedule must be static, cyclic, dynamic or guided, got '" +
-                          a.schedule + "'");
-    }
-    o.executor.schedule = *schedule;
-    o.executor.chunksize = cli::parse_count(a.chunksize, "--chunksize", 1u << 30);
-    if (o.executor.chunksize == 0) {
-        throw usage_error("--chunksize must be >= 1, got '0'");
-    }
+    o.repeat = cli::parse_positive(a.repeat, "--repeat", 100000000);
+    o.executor.schedule = cli::parse_schedule(a.schedule, "--schedule");
+    o.executor.chunksize = cli::parse_positive(a.chunksize, "--chunksize", cli::max_chunksize);
     if (a.idle != "backoff" && a.idle != "spin") {
         throw usage_error("--idle must be 'backoff' or 'spin', got '" + a.idle + "'");
     }

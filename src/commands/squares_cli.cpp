@@ -47,11 +47,7 @@ SquaresOptions validate(const SquaresArgs& a) {
                           ") for a gather; use --gather none to sum without gathering");
     }
     if (!a.schedule.empty()) {
-        o.schedule = schedule_from_string(a.schedule);
-        if (!o.schedule) {
-            throw usage_error("--schedule must be static, cyclic, dynamic or guided, got '" +
-                              a.schedule + "'");
-        }
+        o.schedule = cli::parse_schedule(a.schedule, "--schedule");
         if (o.input == InputMode::array) {
             throw usage_error("--schedule hands out indices: it does not take --input array");
         }
@@ -60,10 +56,7 @@ SquaresOptions validate(const SquaresArgs& a) {
         if (!o.schedule) {
             throw usage_error("--chunksize goes with --schedule");
         }
-        o.chunksize = cli::parse_count(a.chunksize, "--chunksize", 1u << 30);
-        if (o.chunksize == 0) {
-            throw usage_error("--chunksize must be >= 1, got '0'");
-        }
+        o.chunksize = cli::parse_positive(a.chunksize, "--chunksize", cli::max_chunksize);
     }
     if (o.print && o.gather == GatherMode::none) {
         throw usage_error("--print needs the results gathered: drop --gather none");

@@ -34,6 +34,16 @@ TEST_CASE("counts: each kind of bad input has its own message") {
                          "N = 99999999999999999999999 is too large (at most 10)", usage_error);
 }
 
+TEST_CASE("positive counts and schedule names") {
+    CHECK(rankpool::cli::parse_positive("3", "--chunksize", 10) == 3);
+    CHECK_THROWS_WITH_AS((void)rankpool::cli::parse_positive("0", "--chunksize", 10),
+                         "--chunksize must be >= 1, got '0'", usage_error);
+    CHECK(rankpool::cli::parse_schedule("guided", "--schedule") == rankpool::Schedule::guided);
+    CHECK_THROWS_WITH_AS((void)rankpool::cli::parse_schedule("fast", "--schedule"),
+                         "--schedule must be static, cyclic, dynamic or guided, got 'fast'",
+                         usage_error);
+}
+
 TEST_CASE("seconds: finite and not negative") {
     CHECK(parse_seconds("5", "seconds") == 5.0);
     CHECK(parse_seconds("0.25", "seconds") == 0.25);
