@@ -2,6 +2,7 @@
 #include "rankpool/run_info.hpp"
 
 #include <fstream>
+#include <sched.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -16,8 +17,12 @@ namespace rankpool {
 RankInfo local_rank_info() {
     rusage u{};
     getrusage(RUSAGE_SELF, &u);
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    const int allowed = sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set) : 0;
     return {detail::processor_name(), static_cast<std::uint64_t>(getpid()),
-            static_cast<std::uint64_t>(u.ru_maxrss) * 1024u};
+            static_cast<std::uint64_t>(u.ru_maxrss) * 1024u,
+            static_cast<int>(sysconf(_SC_NPROCESSORS_ONLN)), allowed};
 }
 
 std::vector<RankInfo> gather_rank_info(const boost::mpi::communicator& comm, int root) {

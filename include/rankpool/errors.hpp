@@ -8,6 +8,13 @@
 
 namespace rankpool {
 
+/// Bad input from the user, found before any work: rank 0 prints what() on one line and every
+/// rank exits 2. Every rank parses the same input, so every rank raises it alike.
+class usage_error : public std::invalid_argument {
+public:
+    using std::invalid_argument::invalid_argument;
+};
+
 /// One failed task: its index in the input, the rank and host that ran it, the exception's text.
 struct TaskFailure {
     std::uint64_t index = 0;

@@ -14,10 +14,12 @@ struct RankInfo {
     std::string host;
     std::uint64_t pid = 0;
     std::uint64_t max_rss_bytes = 0; ///< peak resident memory so far (getrusage)
+    int host_cpus = 0;               ///< CPUs online on its host
+    int cpus_allowed = 0;            ///< CPUs this rank may run on (its affinity mask, its binding)
 
     template <class Archive>
     void serialize(Archive& ar, unsigned /*version*/) {
-        ar& host& pid& max_rss_bytes;
+        ar& host& pid& max_rss_bytes& host_cpus& cpus_allowed;
     }
 };
 

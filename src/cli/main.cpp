@@ -1,17 +1,24 @@
 // rankpool's entry point: parse on every rank, start MPI, run one command, map errors to codes.
+#include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
+#include <fcntl.h>
+#include <new>
+#include <string>
+#include <thread>
+#include <unistd.h>
 
 #include <boost/mpi/communicator.hpp>
 #include <boost/mpi/environment.hpp>
 
 #include "rankpool/errors.hpp"
+#include "rankpool/parse.hpp"
 #include "rankpool/partition.hpp"
 
-#include "options.hpp"
+#include "app.hpp"
 #include "output.hpp"
-#include "parse.hpp"
 
 namespace {
 
@@ -21,7 +28,7 @@ using namespace rankpool;
 int run(const cli::Command& command, const boost::mpi::communicator& world, cli::Output& out) {
     try {
         return command.run(world, out);
-    } catch (const cli::usage_error& e) {
+    } catch (const usage_error& e) {
         out.error(e.what()); // raised alike on every rank
         return cli::exit_usage;
     } catch (const limit_error& e) {
@@ -33,13 +40,51 @@ int run(const cli::Command& command, const boost::mpi::communicator& world, cli:
     }
 }
 
+/// Opens /dev/null on any of fds 0, 1, 2 that is closed, so that no file MPI opens later takes
+/// its number (results written to "stdout" would land in it). Returns whether stdout was closed.
+bool guard_standard_streams() {
+    bool stdout_closed = false;
+    for (int fd = 0; fd <= 2; ++fd) {
+        if (fcntl(fd, F_GETFD) == -1) {
+            stdout_closed = stdout_closed || fd == 1;
+            const int null = open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY);
+            if (null != fd && null >= 0) {
+                dup2(null, fd);
+                close(null);
+            }
+        }
+    }
+    return stdout_closed;
+}
+
+/// The one error line for an exception that may have been raised on this rank alone. Rank 0
+/// speaks at once; another rank waits a moment first, because a failure every rank meets (memory
+/// that no rank has) is then reported once, by rank 0, whose abort ends the others first.
+void report_escaped(const boost::mpi::communicator& world, cli::Output& out, const char* what) {
+    out.flush();
+    if (world.rank() != 0) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    }
+    std::fprintf(stderr, "rankpool: error on rank %d: %s\n", world.rank(), what);
+    std::fflush(stderr);
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
+    // A reader that goes away is a failed write (EPIPE), reported like any other, not a silent
+    // death by SIGPIPE.
+    std::signal(SIGPIPE, SIG_IGN);
+    const bool stdout_closed = guard_standard_streams();
     const auto parsed = cli::parse_command_line(argc, argv);
+    if (stdout_closed && (parsed.command || !parsed.out.empty())) {
+        std::fputs("rankpool: error: standard output is closed: nowhere to write results\n",
+                   stderr);
+        return cli::exit_usage;
+    }
     if (!parsed.command) {
         // Every rank reached this verdict from the same argv; only rank 0 speaks.
-        const bool root = cli::launcher_rank(std::getenv) == 0;
+        const bool root = launcher_rank(std::getenv) == 0;
         if (root) {
             std::fputs(parsed.out.c_str(), stdout);
             if (!parsed.err.empty()) {
@@ -47,7 +92,7 @@ int main(int argc, char** argv) {
             }
             std::fflush(nullptr);
         }
-        if (parsed.exit_code != 0 && cli::launcher_size(std::getenv) > 1) {
+        if (parsed.exit_code != 0 && launcher_size(std::getenv) > 1) {
             // mpirun kills the other ranks as soon as one exits non-zero: hold every rank until
             // rank 0 has printed its line.
             const boost::mpi::environment env(argc, argv, false);
@@ -62,15 +107,24 @@ int main(int argc, char** argv) {
     int code = cli::exit_failure;
     try {
         code = run(*parsed.command, world, out);
-    } catch (const std::exception& e) {
+    } catch (const std::bad_alloc&) {
         // Possibly raised on this rank alone: the others may be inside a collective, so end the
         // whole job rather than wait in MPI_Finalize.
-        out.flush();
-        std::fprintf(stderr, "rankpool: error on rank %d: %s\n", world.rank(), e.what());
-        std::fflush(stderr);
+        report_escaped(world, out, "out of memory (std::bad_alloc)");
+        env.abort(cli::exit_failure);
+    } catch (const std::exception& e) {
+        report_escaped(world, out, e.what());
         env.abort(cli::exit_failure);
     }
     out.flush();
+    if (const std::string why = out.write_error(); !why.empty()) {
+        // Results or the report did not reach stdout (a full disk, a closed pipe): not a success.
+        const std::string where =
+            world.rank() == 0 ? "" : " on rank " + std::to_string(world.rank());
+        std::fprintf(stderr, "rankpool: error%s: writing to standard output failed: %s\n",
+                     where.c_str(), why.c_str());
+        code = code == cli::exit_ok ? cli::exit_failure : code;
+    }
     std::fflush(nullptr);
     world.barrier(); // as above: no rank leaves before rank 0 has said why
     return code;

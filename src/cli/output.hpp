@@ -1,17 +1,23 @@
-// The one place results and reports leave the program: rank 0's stdout, or stderr for errors.
+// The one place rankpool's output leaves: stdout and stderr, with every failed write remembered.
 #pragma once
 
+#include <atomic>
 #include <cstdio>
+#include <memory>
 #include <string>
 #include <string_view>
 
+#include <boost/mpi/communicator.hpp>
 #include <nlohmann/json.hpp>
+
+#include "commands/sink.hpp"
 
 namespace rankpool::cli {
 
 /// Everything rankpool prints goes through an Output. Results, reports and errors are printed by
-/// the root only; `worker_line` is the exception, for the tutorial's "Sleeping for" lines that
-/// each worker prints itself. Later work (output files) changes this class, not the commands.
+/// the root only; worker lines by whichever rank (or thread) says them. A write or flush that
+/// fails is remembered (the first error's text) so that the run can end with one error line and a
+/// non-zero exit instead of a silent loss.
 class Output {
 public:
     Output(bool is_root, bool json, std::FILE* out = stdout, std::FILE* err = stderr);
@@ -22,40 +28,61 @@ public:
     [[nodiscard]] bool is_root() const noexcept { return is_root_; }
     [[nodiscard]] bool json() const noexcept { return json_; }
 
-    /// One result per line, buffered: cheap enough for 10^8 lines. Root only; dropped in JSON mode,
-    /// where results belong inside the report.
-    void result(std::string_view line);
-    /// A line of the human-readable report. Root only; dropped in JSON mode.
-    void text(std::string_view line);
-    /// The report as one JSON object on one line. Root only; dropped in text mode.
-    void report(const nlohmann::json& j);
+    /// The sink commands hand their results and worker lines to: the text printer, or in JSON
+    /// mode the collector whose values go into the report.
+    [[nodiscard]] commands::Sink& sink() noexcept { return *sink_; }
+
+    /// A line of text output, buffered (cheap enough for 10^8 result lines). Root only.
+    void line(std::string_view text);
+    /// The report as one JSON object on one line. Root only.
+    void json_line(const nlohmann::ordered_json& j);
+    /// A line printed at once by whichever rank or thread calls it (worker lines).
+    void immediate(std::string_view text);
     /// "rankpool: error: <message>" on stderr. Root only.
     void error(std::string_view message);
-    /// A line printed by whichever rank (or thread) calls it, flushed at once; dropped in JSON
-    /// mode, where stdout carries the report alone.
-    void worker_line(std::string_view line);
-    /// Writes buffered results out.
+    /// Writes buffered lines out and flushes.
     void flush();
 
+    /// Why writing to stdout failed ("No space left on device"), or empty when every write went
+    /// through. Call after flush().
+    [[nodiscard]] std::string write_error() const;
+
 private:
-    void put(std::string_view line);
+    void note_failure(int errnum);
 
     bool is_root_;
     bool json_;
     std::FILE* out_;
     std::FILE* err_;
     std::string buf_;
+    std::atomic<int> write_errno_{0}; // the first failed write's errno (worker lines: any thread)
+    std::unique_ptr<commands::Sink> sink_;
 };
 
-/// Prints a command's report through `out`: its JSON view (to_json) in JSON mode, its text
-/// lines (to_text) otherwise.
+/// Prints a command's report: in JSON mode the envelope around its JSON view (collective: every
+/// rank must call it, as it gathers each rank's host, pid and memory), else its text lines.
 template <class Report>
-void print_report(Output& out, const Report& report) {
+void show_report(const boost::mpi::communicator& comm, Output& out, const Report& report);
+
+/// The JSON envelope every report has (see README, JSON): schema_version, command, ok, rankpool,
+/// mpi, options, ranks, hosts/pids/max_rss_bytes/host_cpus by rank, seconds, results, detail;
+/// `body` is the command's own part and `values` (if not null) becomes results.values.
+/// Collective; the envelope is complete on rank 0.
+[[nodiscard]] nlohmann::ordered_json envelope(const boost::mpi::communicator& comm,
+                                              nlohmann::ordered_json body,
+                                              nlohmann::ordered_json values);
+
+/// The values a JSON-mode Output's sink collected, or null when none were handed over.
+[[nodiscard]] nlohmann::ordered_json collected_values(Output& out);
+
+template <class Report>
+void show_report(const boost::mpi::communicator& comm, Output& out, const Report& report) {
     if (out.json()) {
-        out.report(to_json(report));
+        auto j = envelope(comm, to_json(report), collected_values(out));
+        out.json_line(j);
     } else {
-        for (const auto& line : to_text(report)) {
-            out.text(line);
+        for (const auto& l : to_text(report)) {
+            out.line(l);
         }
     }
 }

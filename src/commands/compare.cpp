@@ -10,7 +10,6 @@
 
 #include "rankpool/wait.hpp"
 
-#include "cli/output.hpp"
 #include "report_json.hpp"
 
 namespace rankpool::commands {
@@ -138,8 +137,7 @@ bool CompareReport::ok() const {
     return true;
 }
 
-CompareReport run_compare(const boost::mpi::communicator& comm, const CompareOptions& o,
-                          cli::Output& out) {
+CompareReport run_compare(const boost::mpi::communicator& comm, const CompareOptions& o) {
     CompareReport r;
     r.options = o;
     r.ranks = comm.size();
@@ -165,23 +163,22 @@ CompareReport run_compare(const boost::mpi::communicator& comm, const CompareOpt
         r.rows.push_back(skipped_ranks_row());
     }
     set_speedups(r.rows);
-    cli::print_report(out, r);
     return r;
 }
 
-nlohmann::json to_json(const CompareOptions& o) {
+nlohmann::ordered_json to_json(const CompareOptions& o) {
     return {{"n", o.n}, {"repeat", o.repeat}};
 }
 
-nlohmann::json to_json(const CompareReport& r) {
-    nlohmann::json rows = nlohmann::json::array();
+nlohmann::ordered_json to_json(const CompareReport& r) {
+    nlohmann::ordered_json rows = nlohmann::ordered_json::array();
     for (const auto& row : r.rows) {
-        nlohmann::json j = {{"way", row.way},
-                            {"workers", row.workers},
-                            {"seconds", row.seconds},
-                            {"speedup", row.speedup},
-                            {"result", json_uint128(row.result)},
-                            {"skipped", row.skipped}};
+        nlohmann::ordered_json j = {{"way", row.way},
+                                    {"workers", row.workers},
+                                    {"seconds", row.seconds},
+                                    {"speedup", row.speedup},
+                                    {"result", json_uint128(row.result)},
+                                    {"skipped", row.skipped}};
         if (row.skipped) {
             j["seconds"] = nullptr;
             j["speedup"] = nullptr;
@@ -192,15 +189,20 @@ nlohmann::json to_json(const CompareReport& r) {
         }
         rows.push_back(std::move(j));
     }
+    nlohmann::ordered_json seconds = nlohmann::ordered_json::object();
+    double total = 0;
+    for (const auto& row : r.rows) {
+        seconds[row.way] =
+            row.skipped ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(row.seconds);
+        total += row.skipped ? 0.0 : row.seconds;
+    }
+    seconds["total"] = total;
     return {{"command", "compare"},
-            {"n", r.options.n},
-            {"repeat", r.options.repeat},
-            {"tasks", compare_tasks},
-            {"ranks", r.ranks},
-            {"cpus", r.cpus},
-            {"expected", json_uint128(r.expected)},
             {"ok", r.ok()},
-            {"rows", rows}};
+            {"options", to_json(r.options)},
+            {"seconds", seconds},
+            {"results", {{"count", r.rows.size()}, {"expected", json_uint128(r.expected)}}},
+            {"detail", {{"tasks", compare_tasks}, {"cpus", r.cpus}, {"rows", rows}}}};
 }
 
 std::vector<std::string> to_text(const CompareReport& r) {

@@ -11,8 +11,6 @@
 
 #include "rankpool/checksum.hpp"
 
-#include "cli/options.hpp"
-
 namespace rankpool::commands {
 
 /// The largest N compare takes: one pass's sum stays in 64 bits.
@@ -67,18 +65,15 @@ struct CompareReport {
     [[nodiscard]] bool ok() const;
 };
 
-[[nodiscard]] nlohmann::json to_json(const CompareOptions& o);
-[[nodiscard]] nlohmann::json to_json(const CompareReport& r);
+[[nodiscard]] nlohmann::ordered_json to_json(const CompareOptions& o);
+/// The report's part of the JSON envelope: ok, options, seconds, results, detail.
+[[nodiscard]] nlohmann::ordered_json to_json(const CompareReport& r);
 [[nodiscard]] std::vector<std::string> to_text(const CompareReport& r);
 
 /// Rank 0 runs the serial row once untimed to warm up, then the serial and threads rows while the
 /// other ranks sleep; then ranks 0 and 1 run
 /// one worker each (barrier, MPI_Wtime, slowest of the two) while any others sleep. Collective.
-/// Prints the report through `out`; the report is complete on rank 0.
-CompareReport run_compare(const boost::mpi::communicator& comm, const CompareOptions& o,
-                          cli::Output& out);
-
-/// Adds `rankpool compare` to the command line (see cli::AddCommand).
-void add_compare_command(CLI::App& app, std::optional<cli::Command>& chosen);
+/// The report is complete on rank 0.
+CompareReport run_compare(const boost::mpi::communicator& comm, const CompareOptions& o);
 
 } // namespace rankpool::commands

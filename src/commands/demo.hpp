@@ -8,8 +8,8 @@
 #include <boost/mpi/communicator.hpp>
 #include <nlohmann/json.hpp>
 
-#include "cli/options.hpp"
 #include "compare.hpp"
+#include "sink.hpp"
 #include "sleep.hpp"
 #include "spawn.hpp"
 #include "squares.hpp"
@@ -44,14 +44,16 @@ struct DemoReport {
     [[nodiscard]] bool ok() const;
 };
 
-[[nodiscard]] nlohmann::json to_json(const DemoOptions& o);
-[[nodiscard]] nlohmann::json to_json(const DemoReport& r);
+[[nodiscard]] nlohmann::ordered_json to_json(const DemoOptions& o);
+/// The report's part of the JSON envelope: ok, options, seconds, results, detail.examples (each
+/// example's own part).
+[[nodiscard]] nlohmann::ordered_json to_json(const DemoReport& r);
+[[nodiscard]] std::vector<std::string> to_text(const DemoReport& r);
 
-/// Runs the four examples on `comm`, each under a heading, printing as each command does
-/// (or, in JSON mode, one object holding the four reports). Collective.
-DemoReport run_demo(const boost::mpi::communicator& comm, const DemoOptions& o, cli::Output& out);
-
-/// Adds `rankpool demo` to the command line (see cli::AddCommand).
-void add_demo_command(CLI::App& app, std::optional<cli::Command>& chosen);
+/// Runs the four examples on `comm`. Each starts with sink.heading (every rank waits until it is
+/// out, so no worker line comes before it), hands its results and worker lines to `sink` as the
+/// command alone does, and ends with sink.report of its report (or sink.note of why spawn was
+/// skipped). Collective.
+DemoReport run_demo(const boost::mpi::communicator& comm, const DemoOptions& o, Sink& sink);
 
 } // namespace rankpool::commands

@@ -5,7 +5,6 @@
 #include <cstdio>
 #include <stdexcept>
 
-#include "cli/output.hpp"
 #include "report_json.hpp"
 
 namespace rankpool::commands {
@@ -25,8 +24,7 @@ std::string describe_failure(const SleepOptions& o, const TaskFailure& f) {
            ") failed on rank " + std::to_string(f.rank) + " (" + f.host + "): " + f.message;
 }
 
-SleepReport run_sleep(const boost::mpi::communicator& comm, const SleepOptions& o,
-                      cli::Output& out) {
+SleepReport run_sleep(const boost::mpi::communicator& comm, const SleepOptions& o, Sink& sink) {
     const std::uint64_t n = o.tasks();
     std::vector<double> costs(n);
     for (std::uint64_t i = 0; i < n; ++i) {
@@ -39,14 +37,16 @@ SleepReport run_sleep(const boost::mpi::communicator& comm, const SleepOptions& 
     r.lower_bound = makespan_lower_bound(costs, r.workers);
     r.predicted = simulate_makespan(costs, r.workers, o.executor.schedule, o.executor.chunksize,
                                     o.executor.longest_first);
-    r.results.resize(comm.rank() == o.executor.root ? n : 0);
+    if (!o.quiet && comm.rank() == o.executor.root) {
+        sink.begin({"seconds", "slept", "Done ", n, true});
+    }
 
     const int rank = comm.rank();
     const auto sleep_task = [&](std::uint64_t i, const StopToken& stop) -> double {
         const double s = o.cost(i);
         if (!o.quiet) {
-            out.worker_line("[rank " + std::to_string(rank) + "] Sleeping for " + seconds_text(s) +
-                            " seconds.");
+            sink.worker_line("[rank " + std::to_string(rank) + "] Sleeping for " + seconds_text(s) +
+                             " seconds.");
         }
         if (o.crash_task && *o.crash_task == i) {
             std::raise(SIGKILL);
@@ -60,20 +60,19 @@ SleepReport run_sleep(const boost::mpi::communicator& comm, const SleepOptions& 
         return s;
     };
     const auto on_result = [&](std::uint64_t i, double s) {
-        r.results[i] = s;
         if (!o.quiet) {
-            out.result("Done " + seconds_text(s));
-            out.flush();
+            sink.result(i, Value{o.cost(i)}, Value{s});
         }
     };
     r.summary = execute(comm, n, sleep_task, on_result, o.executor, costs);
-    r.rank_info = gather_rank_info(comm, o.executor.root);
-    cli::print_report(out, r);
+    if (!o.quiet && comm.rank() == o.executor.root) {
+        sink.end();
+    }
     return r;
 }
 
-nlohmann::json to_json(const SleepOptions& o) {
-    nlohmann::json j = {
+nlohmann::ordered_json to_json(const SleepOptions& o) {
+    nlohmann::ordered_json j = {
         {"seconds", o.seconds},
         {"repeat", o.repeat},
         {"schedule", to_string(o.executor.schedule)},
@@ -85,32 +84,16 @@ nlohmann::json to_json(const SleepOptions& o) {
         {"idle", o.executor.idle == IdleWait::spin ? "spin" : "backoff"},
         {"quiet", o.quiet},
     };
-    j["fail_task"] = o.fail_task ? nlohmann::json(*o.fail_task) : nlohmann::json(nullptr);
-    j["crash_task"] = o.crash_task ? nlohmann::json(*o.crash_task) : nlohmann::json(nullptr);
+    j["fail_task"] =
+        o.fail_task ? nlohmann::ordered_json(*o.fail_task) : nlohmann::ordered_json(nullptr);
+    j["crash_task"] =
+        o.crash_task ? nlohmann::ordered_json(*o.crash_task) : nlohmann::ordered_json(nullptr);
     return j;
 }
 
-nlohmann::json to_json(const SleepReport& r) {
+nlohmann::ordered_json to_json(const SleepReport& r) {
     const auto& s = r.summary;
-    nlohmann::json j = {
-        {"command", "sleep"},
-        {"ranks", r.ranks},
-        {"workers", r.workers},
-        {"tasks", s.tasks},
-        {"completed", s.completed},
-        {"failed", s.failed},
-        {"options", to_json(r.options)},
-        {"makespan", s.makespan},
-        {"lower_bound", r.lower_bound},
-        {"predicted", r.predicted},
-        {"chunks", s.chunks},
-        {"tasks_per_rank", s.tasks_per_rank},
-    };
-    auto& results = j["results"] = nlohmann::json::array();
-    for (const auto& v : r.results) {
-        results.push_back(v ? nlohmann::json(*v) : nlohmann::json(nullptr));
-    }
-    auto& failures = j["failures"] = nlohmann::json::array();
+    auto failures = nlohmann::ordered_json::array();
     for (const auto& f : s.failures) {
         failures.push_back({{"index", f.index},
                             {"input", r.options.cost(f.index)},
@@ -118,8 +101,24 @@ nlohmann::json to_json(const SleepReport& r) {
                             {"host", f.host},
                             {"message", f.message}});
     }
-    add_rank_info(j, r.rank_info);
-    return j;
+    return {
+        {"command", "sleep"},
+        {"ok", r.ok()},
+        {"options", to_json(r.options)},
+        {"seconds", {{"total", s.makespan}}},
+        {"results",
+         {{"count", s.tasks},
+          {"completed", s.completed},
+          {"failed", s.failed},
+          {"failures", failures}}},
+        {"detail",
+         {{"workers", r.workers},
+          {"makespan", s.makespan},
+          {"lower_bound", r.lower_bound},
+          {"predicted", r.predicted},
+          {"chunks", s.chunks},
+          {"tasks_per_rank", s.tasks_per_rank}}},
+    };
 }
 
 std::vector<std::string> to_text(const SleepReport& r) {

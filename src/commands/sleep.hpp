@@ -10,9 +10,8 @@
 #include <nlohmann/json.hpp>
 
 #include "rankpool/executor.hpp"
-#include "rankpool/run_info.hpp"
 
-#include "cli/options.hpp"
+#include "sink.hpp"
 
 namespace rankpool::commands {
 
@@ -20,7 +19,7 @@ struct SleepOptions {
     std::vector<double> seconds = {5, 4, 3, 2, 1};
     std::uint64_t repeat = 1; ///< the list is run this many times over (for benchmarks)
     ExecutorOptions executor;
-    bool quiet = false; ///< no per-task lines: measures dispatch, not terminal output
+    bool quiet = false; ///< no per-task lines or results: measures dispatch, not output
     std::optional<std::uint64_t> fail_task;  ///< make this task throw (to test failure handling)
     std::optional<std::uint64_t> crash_task; ///< kill the rank running this task with SIGKILL
 
@@ -36,21 +35,22 @@ struct SleepReport {
     ExecutionSummary summary;
     double lower_bound = 0;
     double predicted = 0; ///< the schedule's makespan with free dispatch (simulate_makespan)
-    std::vector<std::optional<double>> results; ///< by task index; empty where a task failed
-    std::vector<RankInfo> rank_info;
+
+    [[nodiscard]] bool ok() const {
+        return summary.failed == 0 && summary.completed == summary.tasks;
+    }
 };
 
-[[nodiscard]] nlohmann::json to_json(const SleepOptions& o);
-[[nodiscard]] nlohmann::json to_json(const SleepReport& r);
+[[nodiscard]] nlohmann::ordered_json to_json(const SleepOptions& o);
+/// The report's part of the JSON envelope: ok, options, seconds, results, detail.
+[[nodiscard]] nlohmann::ordered_json to_json(const SleepReport& r);
 [[nodiscard]] std::vector<std::string> to_text(const SleepReport& r);
 /// The one line a failed task gets: "task 3 (sleep 2) failed on rank 1 (host): message".
 [[nodiscard]] std::string describe_failure(const SleepOptions& o, const TaskFailure& f);
 
-/// Runs the sleep tasks on `comm` through the executor and prints through `out`. Collective.
-SleepReport run_sleep(const boost::mpi::communicator& comm, const SleepOptions& o,
-                      cli::Output& out);
-
-/// Adds `rankpool sleep` to the command line (see cli::AddCommand).
-void add_sleep_command(CLI::App& app, std::optional<cli::Command>& chosen);
+/// Runs the sleep tasks on `comm` through the executor. Each task says "[rank R] Sleeping for S
+/// seconds." through sink.worker_line on the rank that runs it; the root hands each result
+/// ("Done S") to `sink` as it is released (neither with o.quiet). Collective.
+SleepReport run_sleep(const boost::mpi::communicator& comm, const SleepOptions& o, Sink& sink);
 
 } // namespace rankpool::commands

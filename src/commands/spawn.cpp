@@ -9,11 +9,10 @@
 #include <mpi.h>
 
 #include "rankpool/map.hpp"
+#include "rankpool/parse.hpp"
 #include "rankpool/spawn.hpp"
 #include "rankpool/wait.hpp"
 
-#include "cli/output.hpp"
-#include "cli/parse.hpp"
 #include "report_json.hpp"
 
 namespace rankpool::commands {
@@ -62,13 +61,12 @@ void start_and_join(const SpawnOptions& o, SpawnReport& r) {
 
 } // namespace
 
-SpawnReport run_spawn(const boost::mpi::communicator& comm, const SpawnOptions& o,
-                      cli::Output& out) {
+SpawnReport run_spawn(const boost::mpi::communicator& comm, const SpawnOptions& o) {
     if (const auto why = spawn_unsupported_reason(std::getenv)) {
         // Known before trying, alike on every rank (same environment): refused as exit code 2.
-        throw cli::usage_error("spawn: " + *why +
-                               "; run rankpool under mpirun (salloc, then mpirun rankpool spawn), "
-                               "or use `rankpool squares`, which needs no spawn");
+        throw usage_error("spawn: " + *why +
+                          "; run rankpool under mpirun (salloc, then mpirun rankpool spawn), "
+                          "or use `rankpool squares`, which needs no spawn");
     }
     SpawnReport r;
     r.options = o;
@@ -93,18 +91,15 @@ SpawnReport run_spawn(const boost::mpi::communicator& comm, const SpawnOptions& 
         if (r.error.empty()) {
             r.error = "rank 0 could not spawn a worker";
         }
-        return r;
     }
-    r.rank_info = gather_rank_info(comm);
-    cli::print_report(out, r);
     return r;
 }
 
 int run_spawn_worker(const boost::mpi::communicator& comm) {
     Intercomm parent = spawn_parent();
     if (!parent.connected()) {
-        throw cli::usage_error("spawn-worker is the process `rankpool spawn` starts with "
-                               "MPI_Comm_spawn; run `rankpool spawn` instead");
+        throw usage_error("spawn-worker is the process `rankpool spawn` starts with "
+                          "MPI_Comm_spawn; run `rankpool spawn` instead");
     }
     // Rank 0 of the spawned job talks to the parent; map_reduce shares the bounds with any others.
     std::uint64_t bounds[2] = {0, 0};
@@ -131,33 +126,31 @@ int run_spawn_worker(const boost::mpi::communicator& comm) {
     return reply.exit_code;
 }
 
-nlohmann::json to_json(const SpawnOptions& o) {
+nlohmann::ordered_json to_json(const SpawnOptions& o) {
     return {{"n", o.n}, {"oversubscribe", o.oversubscribe}};
 }
 
-nlohmann::json to_json(const SpawnReport& r) {
-    nlohmann::json info = nlohmann::json::object();
+nlohmann::ordered_json to_json(const SpawnReport& r) {
+    nlohmann::ordered_json info = nlohmann::ordered_json::object();
     for (const auto& [k, v] : default_spawn_info(r.options.oversubscribe)) {
         info[k] = v;
     }
-    nlohmann::json j = {
+    return {
         {"command", "spawn"},
-        {"n", r.options.n},
-        {"ranks", r.ranks},
-        {"sum", json_uint128(r.sum)},
-        {"expected", json_uint128(r.expected)},
         {"ok", r.ok()},
-        {"spawn_info", info},
-        {"worker",
-         {{"rank", r.worker.rank},
-          {"host", r.worker.host},
-          {"pid", r.worker.pid},
-          {"exit", r.worker.exit_code}}},
+        {"options", to_json(r.options)},
         {"seconds",
          {{"spawn", r.spawn_seconds}, {"compute", r.worker.seconds}, {"total", r.total_seconds}}},
+        {"results",
+         {{"count", 1}, {"sum", json_uint128(r.sum)}, {"expected", json_uint128(r.expected)}}},
+        {"detail",
+         {{"spawn_info", info},
+          {"worker",
+           {{"rank", r.worker.rank},
+            {"host", r.worker.host},
+            {"pid", r.worker.pid},
+            {"exit", r.worker.exit_code}}}}},
     };
-    add_rank_info(j, r.rank_info);
-    return j;
 }
 
 std::vector<std::string> to_text(const SpawnReport& r) {

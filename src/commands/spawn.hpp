@@ -10,9 +10,6 @@
 #include <nlohmann/json.hpp>
 
 #include "rankpool/checksum.hpp"
-#include "rankpool/run_info.hpp"
-
-#include "cli/options.hpp"
 
 namespace rankpool::commands {
 
@@ -39,28 +36,24 @@ struct SpawnReport {
     SpawnedWorker worker;
     double spawn_seconds = 0; ///< MPI_Comm_spawn alone
     double total_seconds = 0; ///< spawn, send, compute, receive, disconnect: start() to join()
-    std::vector<RankInfo> rank_info;
-    std::string error; ///< why no worker ran (empty when one did); known on rank 0
+    std::string error;        ///< why no worker ran (empty when one did); known on rank 0
 
     [[nodiscard]] bool ok() const { return error.empty() && sum == expected; }
 };
 
-[[nodiscard]] nlohmann::json to_json(const SpawnOptions& o);
-[[nodiscard]] nlohmann::json to_json(const SpawnReport& r);
+[[nodiscard]] nlohmann::ordered_json to_json(const SpawnOptions& o);
+/// The report's part of the JSON envelope: ok, options, seconds, results, detail.
+[[nodiscard]] nlohmann::ordered_json to_json(const SpawnReport& r);
 [[nodiscard]] std::vector<std::string> to_text(const SpawnReport& r);
 
 /// Rank 0 spawns one worker (this program, `spawn-worker`) from MPI_COMM_SELF, sends it range(N),
-/// receives its sum, disconnects; the other ranks wait. Collective over `comm`; prints the report
-/// through `out` when the worker ran. A failed spawn is returned in `error` (on every rank the
-/// error is non-empty), not thrown; a launcher known not to spawn throws cli::usage_error.
-SpawnReport run_spawn(const boost::mpi::communicator& comm, const SpawnOptions& o,
-                      cli::Output& out);
+/// receives its sum, disconnects; the other ranks wait. Collective over `comm`. A failed spawn is
+/// returned in `error` (on every rank the error is non-empty), not thrown; a launcher known not to
+/// spawn throws usage_error.
+SpawnReport run_spawn(const boost::mpi::communicator& comm, const SpawnOptions& o);
 
 /// The hidden `spawn-worker` side: receives the bounds from its parent, sums the squares,
-/// replies, disconnects. Throws cli::usage_error when this process was not spawned.
+/// replies, disconnects. Throws usage_error when this process was not spawned.
 int run_spawn_worker(const boost::mpi::communicator& comm);
-
-/// Adds `rankpool spawn` and the hidden `rankpool spawn-worker` (see cli::AddCommand).
-void add_spawn_command(CLI::App& app, std::optional<cli::Command>& chosen);
 
 } // namespace rankpool::commands

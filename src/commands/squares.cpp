@@ -1,8 +1,6 @@
 // `rankpool squares N`: Pool.map(x*x, range(N)) over MPI collectives, checked and timed.
 #include "squares.hpp"
 
-#include <array>
-#include <charconv>
 #include <cstdio>
 #include <limits>
 
@@ -10,8 +8,8 @@
 
 #include "rankpool/executor.hpp"
 #include "rankpool/map.hpp"
+#include "rankpool/run_info.hpp"
 
-#include "cli/output.hpp"
 #include "report_json.hpp"
 
 namespace rankpool::commands {
@@ -20,18 +18,27 @@ namespace {
 
 constexpr auto square = [](std::uint64_t x) -> std::uint64_t { return x * x; };
 
+/// Calls body(f) with f the item function: the plain square, or the square after o.work
+/// multiply-adds (a separate instantiation, so that --work 0 costs nothing).
+template <class Body>
+decltype(auto) with_item_function(const SquaresOptions& o, Body&& body) {
+    if (o.work == 0) {
+        return body(square);
+    }
+    const std::uint64_t work = o.work;
+    return body([work](std::uint64_t x) { return square_after_work(x, work); });
+}
+
 std::string gib(std::uint64_t bytes) {
     char s[32];
     std::snprintf(s, sizeof s, "%.2f GiB", static_cast<double>(bytes) / (1u << 30));
     return s;
 }
 
-void print_results(cli::Output& out, const Buffer<std::uint64_t>& results) {
-    std::array<char, 24> s{};
-    for (const std::uint64_t v : results) {
-        const auto end = std::to_chars(s.data(), s.data() + s.size(), v).ptr;
-        out.result({s.data(), static_cast<std::size_t>(end - s.data())});
-    }
+void hand_results(Sink& sink, const Buffer<std::uint64_t>& results) {
+    sink.begin({"x", "square", "", results.size(), false});
+    sink.results(0, std::span<const std::uint64_t>(results.data(), results.size()));
+    sink.end();
 }
 
 } // namespace
@@ -77,15 +84,17 @@ uint128 scheduled_squares(const boost::mpi::communicator& comm, const SquaresOpt
         results = Buffer<std::uint64_t>(o.n);
     }
     uint128 sum = 0;
-    const auto summary = execute(
-        comm, o.n, square,
-        [&](std::uint64_t i, std::uint64_t v) {
-            sum += v;
-            if (keep) {
-                results[i] = v;
-            }
-        },
-        eo);
+    const auto summary = with_item_function(o, [&](auto f) {
+        return execute(
+            comm, o.n, f,
+            [&](std::uint64_t i, std::uint64_t v) {
+                sum += v;
+                if (keep) {
+                    results[i] = v;
+                }
+            },
+            eo);
+    });
     t.total = summary.makespan;
     return sum;
 }
@@ -93,88 +102,78 @@ uint128 scheduled_squares(const boost::mpi::communicator& comm, const SquaresOpt
 } // namespace
 
 SquaresReport run_squares(const boost::mpi::communicator& comm, const SquaresOptions& o,
-                          cli::Output& out) {
+                          Sink& sink) {
     check_root_memory(comm, o);
     SquaresReport r;
     r.options = o;
     r.ranks = comm.size();
     r.expected = sum_of_squares(o.n);
     MapTimes local;
+    Buffer<std::uint64_t> results;
     if (o.schedule) {
-        Buffer<std::uint64_t> results;
         r.checksum = scheduled_squares(comm, o, results, local);
-        if (o.print) {
-            if (out.json()) {
-                r.results.assign(results.begin(), results.end());
-            } else {
-                print_results(out, results);
-            }
-        }
     } else if (o.gather == GatherMode::none) {
-        r.checksum = map_reduce(
-            comm, 0, o.n, square, uint128{0}, [](uint128 a, uint128 b) { return a + b; }, 0,
-            &local);
+        r.checksum = with_item_function(o, [&](auto f) {
+            return map_reduce(
+                comm, 0, o.n, f, uint128{0}, [](uint128 a, uint128 b) { return a + b; }, 0, &local);
+        });
     } else {
-        Buffer<std::uint64_t> results;
-        if (o.input == InputMode::range) {
-            results = map_range(comm, 0, o.n, square, 0, &local);
-        } else {
+        results = with_item_function(o, [&](auto f) {
+            if (o.input == InputMode::range) {
+                return map_range(comm, 0, o.n, f, 0, &local);
+            }
             Buffer<std::uint64_t> input(comm.rank() == 0 ? o.n : 0);
             for (std::uint64_t i = 0; i < input.size(); ++i) {
                 input[i] = i;
             }
-            results = map(comm, std::span<const std::uint64_t>(input), square, 0, &local);
-        }
+            return map(comm, std::span<const std::uint64_t>(input), f, 0, &local);
+        });
         for (const std::uint64_t v : results) {
             r.checksum += v;
         }
-        if (o.print) {
-            if (out.json()) {
-                r.results.assign(results.begin(), results.end());
-            } else {
-                print_results(out, results);
-            }
-        }
+    }
+    if (o.print && comm.rank() == 0) {
+        hand_results(sink, results);
     }
     r.seconds = max_over_ranks(comm, local);
-    r.rank_info = gather_rank_info(comm);
-    cli::print_report(out, r);
+    if (!o.schedule) {
+        r.rank_compute.resize(comm.rank() == 0 ? static_cast<std::size_t>(comm.size()) : 0);
+        MPI_Gather(&local.compute, 1, MPI_DOUBLE, r.rank_compute.data(), 1, MPI_DOUBLE, 0, comm);
+    }
     return r;
 }
 
-nlohmann::json to_json(const SquaresOptions& o) {
+nlohmann::ordered_json to_json(const SquaresOptions& o) {
     return {{"n", o.n},
             {"print", o.print},
             {"input", o.input == InputMode::range ? "range" : "array"},
             {"gather", o.gather == GatherMode::all ? "all" : "none"},
             {"schedule", o.schedule ? std::string(to_string(*o.schedule)) : "collective"},
-            {"chunksize", o.chunksize}};
+            {"chunksize", o.chunksize},
+            {"work", o.work}};
 }
 
-nlohmann::json to_json(const SquaresReport& r) {
-    nlohmann::json j = {
+nlohmann::ordered_json to_json(const SquaresReport& r) {
+    nlohmann::ordered_json j = {
         {"command", "squares"},
-        {"n", r.options.n},
-        {"ranks", r.ranks},
-        {"input", r.options.input == InputMode::range ? "range" : "array"},
-        {"gather", r.options.gather == GatherMode::all ? "all" : "none"},
-        {"schedule", r.options.schedule ? std::string(to_string(*r.options.schedule))
-                                        : std::string("collective")},
-        {"checksum", json_uint128(r.checksum)},
-        {"expected", json_uint128(r.expected)},
         {"ok", r.ok()},
+        {"options", to_json(r.options)},
         {"seconds",
          {{"scatter", r.seconds.scatter},
           {"compute", r.seconds.compute},
           {"gather", r.seconds.gather},
           {"total", r.seconds.total}}},
+        {"results",
+         {{"count", r.options.n},
+          {"checksum", json_uint128(r.checksum)},
+          {"expected", json_uint128(r.expected)}}},
+        {"detail", nlohmann::ordered_json::object()},
     };
-    add_rank_info(j, r.rank_info);
-    if (r.options.schedule) {
-        j["chunksize"] = squares_chunksize(r.options, r.ranks);
+    if (!r.rank_compute.empty()) {
+        j["rank_seconds"] = {{"compute", r.rank_compute}};
     }
-    if (r.options.print) {
-        j["results"] = r.results;
+    if (r.options.schedule) {
+        j["detail"]["chunksize"] = squares_chunksize(r.options, r.ranks);
     }
     return j;
 }

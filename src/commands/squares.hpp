@@ -10,11 +10,10 @@
 #include <nlohmann/json.hpp>
 
 #include "rankpool/checksum.hpp"
-#include "rankpool/run_info.hpp"
 #include "rankpool/schedule.hpp"
 #include "rankpool/timing.hpp"
 
-#include "cli/options.hpp"
+#include "sink.hpp"
 
 namespace rankpool::commands {
 
@@ -29,7 +28,22 @@ struct SquaresOptions {
     /// Unset: one scatter and one gather (collectives). Set: tasks through the executor.
     std::optional<Schedule> schedule;
     std::uint64_t chunksize = 0; ///< with a schedule; 0: ceil(n / (4 * ranks)), as Pool.map
+    std::uint64_t work = 0;      ///< dependent multiply-adds per item before its square (its cost)
 };
+
+/// The largest --work: 10^9 multiply-adds is about a second per item.
+inline constexpr std::uint64_t max_squares_work = 1000000000;
+
+/// x*x after `work` dependent multiply-adds that the optimiser must keep: the tunable cost per
+/// item of a compute-bound map (about a nanosecond each). The result is x*x whatever `work` is.
+[[nodiscard]] inline std::uint64_t square_after_work(std::uint64_t x, std::uint64_t work) {
+    std::uint64_t y = x;
+    for (std::uint64_t k = 0; k < work; ++k) {
+        y = y * 6364136223846793005u + 1442695040888963407u; // an LCG step (Knuth's MMIX)
+        __asm__ __volatile__("" : "+r"(y)); // opaque: the loop cannot be folded or dropped
+    }
+    return x * x;
+}
 
 /// The chunk size a scheduled squares run uses on `ranks` ranks.
 [[nodiscard]] std::uint64_t squares_chunksize(const SquaresOptions& o, int ranks);
@@ -40,27 +54,24 @@ struct SquaresReport {
     int ranks = 0;
     uint128 checksum = 0;
     uint128 expected = 0;
-    MapTimes seconds;
-    std::vector<RankInfo> rank_info;
-    std::vector<std::uint64_t> results; ///< only with --print and --json
+    MapTimes seconds;                 ///< the slowest rank's phase times
+    std::vector<double> rank_compute; ///< each rank's compute seconds (collective path), by rank
 
     [[nodiscard]] bool ok() const { return checksum == expected; }
 };
 
-[[nodiscard]] nlohmann::json to_json(const SquaresOptions& o);
-[[nodiscard]] nlohmann::json to_json(const SquaresReport& r);
+[[nodiscard]] nlohmann::ordered_json to_json(const SquaresOptions& o);
+/// The report's part of the JSON envelope: ok, options, seconds, rank_seconds, results, detail.
+[[nodiscard]] nlohmann::ordered_json to_json(const SquaresReport& r);
 [[nodiscard]] std::vector<std::string> to_text(const SquaresReport& r);
 
 /// Refuses, with limit_error on every rank, a run whose gathered results would not fit in the
 /// root's available memory. Collective.
 void check_root_memory(const boost::mpi::communicator& comm, const SquaresOptions& o);
 
-/// Runs the squares map on `comm` and prints through `out` (results with --print, the report).
+/// Runs the squares map on `comm`; with o.print the results go to `sink` in input order.
 /// Collective. The returned report is complete on rank 0.
 SquaresReport run_squares(const boost::mpi::communicator& comm, const SquaresOptions& o,
-                          cli::Output& out);
-
-/// Adds `rankpool squares` to the command line (see cli::AddCommand).
-void add_squares_command(CLI::App& app, std::optional<cli::Command>& chosen);
+                          Sink& sink);
 
 } // namespace rankpool::commands

@@ -45,16 +45,16 @@ TEST_CASE("compare --json at 1, 2 and 3 ranks: every row, the results agree") {
         CHECK(r.exit_code == 0);
         const auto j = nlohmann::json::parse(r.out);
         CHECK(j["command"] == "compare");
-        CHECK(j["n"] == 100);
-        CHECK(j["repeat"] == 1000);
+        CHECK(j["options"]["n"] == 100);
+        CHECK(j["options"]["repeat"] == 1000);
         CHECK(j["ranks"] == ranks);
-        CHECK(j["expected"] == expected_100_1000);
+        CHECK(j["results"]["expected"] == expected_100_1000);
         CHECK(j["ok"] == true);
-        REQUIRE(j["rows"].size() == 3);
+        REQUIRE(j["detail"]["rows"].size() == 3);
         const char* ways[] = {"serial", "threads", "ranks"};
         const int workers[] = {1, 2, 2};
         for (std::size_t i = 0; i < 3; ++i) {
-            const auto& row = j["rows"][i];
+            const auto& row = j["detail"]["rows"][i];
             CHECK(row["way"] == ways[i]);
             CHECK(row["workers"] == workers[i]);
             const bool skipped = ranks == 1 && i == 2;
@@ -68,9 +68,9 @@ TEST_CASE("compare --json at 1, 2 and 3 ranks: every row, the results agree") {
                 CHECK(row["speedup"].get<double>() > 0);
             }
         }
-        CHECK(j["rows"][0]["speedup"] == 1.0);
+        CHECK(j["detail"]["rows"][0]["speedup"] == 1.0);
         if (ranks == 3) {
-            CHECK(j["rows"][2]["note"] == "ranks 0 and 1 worked, rank 2 idled");
+            CHECK(j["detail"]["rows"][2]["note"] == "ranks 0 and 1 worked, rank 2 idled");
         }
     }
 }

@@ -68,14 +68,16 @@ TEST_CASE("demo --json holds the four reports") {
     const auto j = nlohmann::json::parse(r.out);
     CHECK(j["command"] == "demo");
     CHECK(j["ok"] == true);
-    REQUIRE(j["examples"].size() == 4);
-    CHECK(j["examples"][0]["command"] == "spawn");
-    CHECK(j["examples"][0]["sum"] == 332833500);
-    CHECK(j["examples"][1]["command"] == "squares");
-    CHECK(j["examples"][1]["checksum"] == 328350);
-    CHECK(j["examples"][2]["command"] == "sleep");
-    CHECK(j["examples"][2]["results"] == nlohmann::json::parse("[0.5, 0.4, 0.3, 0.2, 0.1]"));
-    CHECK(j["examples"][3]["command"] == "compare");
+    const auto& examples = j["detail"]["examples"];
+    REQUIRE(examples.size() == 4);
+    CHECK(examples[0]["command"] == "spawn");
+    CHECK(examples[0]["results"]["sum"] == 332833500);
+    CHECK(examples[1]["command"] == "squares");
+    CHECK(examples[1]["results"]["checksum"] == 328350);
+    CHECK(examples[2]["command"] == "sleep");
+    CHECK(examples[2]["results"]["completed"] == 5);
+    CHECK(examples[2]["options"]["seconds"] == nlohmann::json::parse("[0.5, 0.4, 0.3, 0.2, 0.1]"));
+    CHECK(examples[3]["command"] == "compare");
 }
 
 TEST_CASE("demo refuses what it does not know") {

@@ -66,15 +66,16 @@ TEST_CASE("--json: makespan, lower bound, results in order, every schedule") {
             const auto j = nlohmann::json::parse(r.out);
             CHECK(j["command"] == "sleep");
             CHECK(j["ranks"] == 3);
-            CHECK(j["tasks"] == 5);
-            CHECK(j["completed"] == 5);
-            CHECK(j["failed"] == 0);
+            CHECK(j["results"]["count"] == 5);
+            CHECK(j["results"]["completed"] == 5);
+            CHECK(j["results"]["failed"] == 0);
             CHECK(j["options"]["schedule"] == schedule);
-            CHECK(j["results"] == nlohmann::json::parse("[0.02, 0, 0.01, 0, 0.03]"));
-            CHECK(j["lower_bound"] == 0.03);
-            CHECK(j["predicted"].get<double>() >= 0.03);
-            CHECK(j["makespan"].get<double>() >= 0.03);
-            CHECK(j["failures"].empty());
+            CHECK(j["results"]["values"] == nlohmann::json::parse("[0.02, 0, 0.01, 0, 0.03]"));
+            CHECK(j["detail"]["lower_bound"] == 0.03);
+            CHECK(j["detail"]["predicted"].get<double>() >= 0.03);
+            CHECK(j["detail"]["makespan"].get<double>() >= 0.03);
+            CHECK(j["seconds"]["total"] == j["detail"]["makespan"]);
+            CHECK(j["results"]["failures"].empty());
             CHECK(j["hosts"].size() == 3);
         }
     }
@@ -89,15 +90,15 @@ TEST_CASE("the report predicts each schedule's makespan for the tutorial's tasks
             4, {"sleep", "0.5", "0.4", "0.3", "0.2", "0.1", "--json", "--schedule", schedule});
         CHECK(r.exit_code == 0);
         const auto j = nlohmann::json::parse(r.out);
-        CHECK(j["predicted"].get<double>() == doctest::Approx(predicted));
-        CHECK(j["makespan"].get<double>() >= predicted);
+        CHECK(j["detail"]["predicted"].get<double>() == doctest::Approx(predicted));
+        CHECK(j["detail"]["makespan"].get<double>() >= predicted);
     }
 }
 
 TEST_CASE("more ranks than tasks") {
     const auto one = run_rankpool(4, {"sleep", "0.01", "--json"});
     CHECK(one.exit_code == 0);
-    CHECK(nlohmann::json::parse(one.out)["results"] == nlohmann::json::parse("[0.01]"));
+    CHECK(nlohmann::json::parse(one.out)["results"]["values"] == nlohmann::json::parse("[0.01]"));
 }
 
 TEST_CASE("--repeat and --quiet, for benchmarks") {
@@ -143,11 +144,11 @@ TEST_CASE("a failure in JSON mode is in the report too") {
     const auto r = run_rankpool(2, {"sleep", "0", "0", "--fail-task", "0", "--json"});
     CHECK(r.exit_code == 1);
     const auto j = nlohmann::json::parse(r.out);
-    CHECK(j["failed"] == 1);
-    REQUIRE(j["failures"].size() == 1);
-    CHECK(j["failures"][0]["index"] == 0);
-    CHECK(j["failures"][0]["message"] == "injected failure (--fail-task 0)");
-    CHECK(j["results"][0].is_null());
+    CHECK(j["results"]["failed"] == 1);
+    REQUIRE(j["results"]["failures"].size() == 1);
+    CHECK(j["results"]["failures"][0]["index"] == 0);
+    CHECK(j["results"]["failures"][0]["message"] == "injected failure (--fail-task 0)");
+    CHECK(j["results"]["values"][0].is_null());
 }
 
 TEST_CASE("a rank that dies ends the job with a non-zero status instead of hanging") {

@@ -39,21 +39,21 @@ void check_worker_json(const rankpool::test::RunResult& r, std::uint64_t n, std:
     CHECK(r.exit_code == 0);
     const auto j = nlohmann::json::parse(r.out);
     CHECK(j["command"] == "spawn");
-    CHECK(j["n"] == n);
-    CHECK(j["sum"] == sum);
-    CHECK(j["expected"] == sum);
+    CHECK(j["options"]["n"] == n);
+    CHECK(j["results"]["sum"] == sum);
+    CHECK(j["results"]["expected"] == sum);
     CHECK(j["ok"] == true);
     CHECK(j["ranks"] == ranks);
     CHECK(j["hosts"].size() == static_cast<std::size_t>(ranks));
     CHECK(j["pids"].size() == static_cast<std::size_t>(ranks));
-    CHECK(j["worker"]["rank"] == 0);
-    CHECK(j["worker"]["exit"] == 0);
-    CHECK(j["worker"]["host"] == j["hosts"][0]); // spawned on this machine
-    CHECK(j["worker"]["pid"].get<std::uint64_t>() > 0);
+    CHECK(j["detail"]["worker"]["rank"] == 0);
+    CHECK(j["detail"]["worker"]["exit"] == 0);
+    CHECK(j["detail"]["worker"]["host"] == j["hosts"][0]); // spawned on this machine
+    CHECK(j["detail"]["worker"]["pid"].get<std::uint64_t>() > 0);
     for (const auto& pid : j["pids"]) {
-        CHECK(j["worker"]["pid"] != pid); // a new process, not one of the ranks
+        CHECK(j["detail"]["worker"]["pid"] != pid); // a new process, not one of the ranks
     }
-    CHECK(j["spawn_info"]["map_by"] == "slot:OVERSUBSCRIBE");
+    CHECK(j["detail"]["spawn_info"]["map_by"] == "slot:OVERSUBSCRIBE");
     CHECK(j["seconds"]["spawn"].get<double>() > 0);
     CHECK(j["seconds"]["total"].get<double>() >= j["seconds"]["spawn"].get<double>());
 }

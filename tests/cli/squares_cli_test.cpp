@@ -35,9 +35,9 @@ TEST_CASE("squares --json at 1, 2, 3 and 4 ranks, both inputs and both gathers")
             CHECK(r.exit_code == 0);
             const auto j = nlohmann::json::parse(r.out);
             CHECK(j["command"] == "squares");
-            CHECK(j["n"] == 1009);
+            CHECK(j["options"]["n"] == 1009);
             CHECK(j["ranks"] == ranks);
-            CHECK(j["checksum"] == 341905704);
+            CHECK(j["results"]["checksum"] == 341905704);
             CHECK(j["ok"] == true);
             CHECK(j["hosts"].size() == static_cast<std::size_t>(ranks));
             CHECK(j["max_rss_bytes"].size() == static_cast<std::size_t>(ranks));
@@ -53,10 +53,10 @@ TEST_CASE("squares defaults to the tutorial's range(100)") {
     const auto r = run_rankpool(2, {"squares", "--json", "--print"});
     CHECK(r.exit_code == 0);
     const auto j = nlohmann::json::parse(r.out);
-    CHECK(j["n"] == 100);
-    CHECK(j["checksum"] == 328350);
-    REQUIRE(j["results"].size() == 100);
-    CHECK(j["results"][99] == 9801);
+    CHECK(j["options"]["n"] == 100);
+    CHECK(j["results"]["checksum"] == 328350);
+    REQUIRE(j["results"]["values"].size() == 100);
+    CHECK(j["results"]["values"][99] == 9801);
 }
 
 TEST_CASE("squares 0 and n below the rank count") {
@@ -71,7 +71,7 @@ TEST_CASE("a checksum above 64 bits is printed exactly") {
     const auto r = run_rankpool(2, {"squares", "5000000", "--gather", "none", "--json"});
     CHECK(r.exit_code == 0);
     const auto j = nlohmann::json::parse(r.out);
-    CHECK(j["checksum"] == "41666654166667500000");
+    CHECK(j["results"]["checksum"] == "41666654166667500000");
     CHECK(j["ok"] == true);
 }
 
@@ -126,13 +126,13 @@ TEST_CASE("squares --schedule: every schedule gives the same results through the
                 const auto r = run_rankpool(ranks, args);
                 CHECK(r.exit_code == 0);
                 const auto j = nlohmann::json::parse(r.out);
-                CHECK(j["schedule"] == schedule);
-                CHECK(j["checksum"] == 338350);
+                CHECK(j["options"]["schedule"] == schedule);
+                CHECK(j["results"]["checksum"] == 338350);
                 CHECK(j["ok"] == true);
-                REQUIRE(j["results"].size() == 101);
+                REQUIRE(j["results"]["values"].size() == 101);
                 bool in_order = true;
                 for (std::size_t i = 0; i < 101; ++i) {
-                    in_order = in_order && j["results"][i] == i * i;
+                    in_order = in_order && j["results"]["values"][i] == i * i;
                 }
                 CHECK(in_order);
             }
@@ -143,7 +143,7 @@ TEST_CASE("squares --schedule: every schedule gives the same results through the
 TEST_CASE("squares --schedule: Pool.map's default chunk size, and bad combinations") {
     const auto r = run_rankpool(4, {"squares", "1000", "--schedule", "dynamic", "--json"});
     CHECK(r.exit_code == 0);
-    CHECK(nlohmann::json::parse(r.out)["chunksize"] == 63); // ceil(1000 / 16)
+    CHECK(nlohmann::json::parse(r.out)["detail"]["chunksize"] == 63); // ceil(1000 / 16)
     const auto bad = run_rankpool(2, {"squares", "--chunksize", "3"});
     CHECK(bad.exit_code == 2);
     CHECK(bad.err.find("rankpool: error: --chunksize goes with --schedule") != std::string::npos);

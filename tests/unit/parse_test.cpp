@@ -4,12 +4,12 @@
 
 #include <doctest/doctest.h>
 
-#include "cli/parse.hpp"
+#include "rankpool/parse.hpp"
 
-using rankpool::cli::launcher_rank;
-using rankpool::cli::parse_count;
-using rankpool::cli::parse_seconds;
-using rankpool::cli::usage_error;
+using rankpool::launcher_rank;
+using rankpool::parse_count;
+using rankpool::parse_seconds;
+using rankpool::usage_error;
 
 TEST_CASE("counts: whole decimal numbers within the limit") {
     CHECK(parse_count("0", "N", 10) == 0);
@@ -35,11 +35,11 @@ TEST_CASE("counts: each kind of bad input has its own message") {
 }
 
 TEST_CASE("positive counts and schedule names") {
-    CHECK(rankpool::cli::parse_positive("3", "--chunksize", 10) == 3);
-    CHECK_THROWS_WITH_AS((void)rankpool::cli::parse_positive("0", "--chunksize", 10),
+    CHECK(rankpool::parse_positive("3", "--chunksize", 10) == 3);
+    CHECK_THROWS_WITH_AS((void)rankpool::parse_positive("0", "--chunksize", 10),
                          "--chunksize must be >= 1, got '0'", usage_error);
-    CHECK(rankpool::cli::parse_schedule("guided", "--schedule") == rankpool::Schedule::guided);
-    CHECK_THROWS_WITH_AS((void)rankpool::cli::parse_schedule("fast", "--schedule"),
+    CHECK(rankpool::parse_schedule("guided", "--schedule") == rankpool::Schedule::guided);
+    CHECK_THROWS_WITH_AS((void)rankpool::parse_schedule("fast", "--schedule"),
                          "--schedule must be static, cyclic, dynamic or guided, got 'fast'",
                          usage_error);
 }
@@ -84,9 +84,9 @@ TEST_CASE("the launcher's size, before MPI starts") {
         const auto it = env.find(k);
         return it == env.end() ? nullptr : it->second.c_str();
     };
-    CHECK(rankpool::cli::launcher_size(get) == 1);
+    CHECK(rankpool::launcher_size(get) == 1);
     env["SLURM_NTASKS"] = "8";
-    CHECK(rankpool::cli::launcher_size(get) == 8);
+    CHECK(rankpool::launcher_size(get) == 8);
     env["OMPI_COMM_WORLD_SIZE"] = "3";
-    CHECK(rankpool::cli::launcher_size(get) == 3);
+    CHECK(rankpool::launcher_size(get) == 3);
 }

@@ -1,11 +1,15 @@
 // The `sleep` subcommand's command line: its options, their checks, and how it runs.
 #include <CLI/CLI.hpp>
 
-#include "cli/output.hpp"
-#include "cli/parse.hpp"
-#include "sleep.hpp"
+#include "rankpool/parse.hpp"
 
-namespace rankpool::commands {
+#include "app.hpp"
+#include "commands/sleep.hpp"
+#include "output.hpp"
+
+namespace rankpool::cli {
+
+using namespace rankpool::commands;
 
 namespace {
 
@@ -26,15 +30,14 @@ struct SleepArgs {
 };
 
 SleepOptions validate(const SleepArgs& a) {
-    using cli::usage_error;
     SleepOptions o;
     o.seconds.clear();
     for (const auto& s : a.seconds) {
-        o.seconds.push_back(cli::parse_seconds(s, "SECONDS"));
+        o.seconds.push_back(parse_seconds(s, "SECONDS"));
     }
-    o.repeat = cli::parse_positive(a.repeat, "--repeat", 100000000);
-    o.executor.schedule = cli::parse_schedule(a.schedule, "--schedule");
-    o.executor.chunksize = cli::parse_positive(a.chunksize, "--chunksize", cli::max_chunksize);
+    o.repeat = parse_positive(a.repeat, "--repeat", 100000000);
+    o.executor.schedule = parse_schedule(a.schedule, "--schedule");
+    o.executor.chunksize = parse_positive(a.chunksize, "--chunksize", max_chunksize);
     if (a.idle != "backoff" && a.idle != "spin") {
         throw usage_error("--idle must be 'backoff' or 'spin', got '" + a.idle + "'");
     }
@@ -48,21 +51,22 @@ SleepOptions validate(const SleepArgs& a) {
         if (o.tasks() == 0) {
             throw usage_error("--fail-task needs at least one task");
         }
-        o.fail_task = cli::parse_count(a.fail_task, "--fail-task", o.tasks() - 1);
+        o.fail_task = parse_count(a.fail_task, "--fail-task", o.tasks() - 1);
     }
     if (!a.crash_task.empty()) {
         if (o.tasks() == 0) {
             throw usage_error("--crash-task needs at least one task");
         }
-        o.crash_task = cli::parse_count(a.crash_task, "--crash-task", o.tasks() - 1);
+        o.crash_task = parse_count(a.crash_task, "--crash-task", o.tasks() - 1);
     }
     return o;
 }
 
-int run(const boost::mpi::communicator& comm, const SleepOptions& o, cli::Output& out) {
-    const auto r = run_sleep(comm, o, out);
+int run(const boost::mpi::communicator& comm, const SleepOptions& o, Output& out) {
+    const auto r = run_sleep(comm, o, out.sink());
+    show_report(comm, out, r);
     if (r.summary.failed == 0) {
-        return cli::exit_ok;
+        return exit_ok;
     }
     const auto& fs = r.summary.failures;
     if (o.executor.keep_going) {
@@ -73,12 +77,12 @@ int run(const boost::mpi::communicator& comm, const SleepOptions& o, cli::Output
         out.error(describe_failure(o, fs.front()) +
                   (fs.size() > 1 ? " (and " + std::to_string(fs.size() - 1) + " more)" : ""));
     }
-    return cli::exit_failure;
+    return exit_failure;
 }
 
 } // namespace
 
-void add_sleep_command(CLI::App& app, std::optional<cli::Command>& chosen) {
+void add_sleep_command(CLI::App& app, std::optional<Command>& chosen) {
     auto a = std::make_shared<SleepArgs>();
     auto* sl = app.add_subcommand(
         "sleep",
@@ -122,11 +126,10 @@ void add_sleep_command(CLI::App& app, std::optional<cli::Command>& chosen) {
     sl->add_flag("--json", a->json, "print one JSON object instead of the text output");
     sl->callback([a, &chosen] {
         const SleepOptions o = validate(*a);
-        chosen = cli::Command{"sleep", a->json, to_json(o),
-                              [o](const boost::mpi::communicator& comm, cli::Output& out) {
-                                  return run(comm, o, out);
-                              }};
+        chosen = Command{
+            "sleep", a->json, to_json(o),
+            [o](const boost::mpi::communicator& comm, Output& out) { return run(comm, o, out); }};
     });
 }
 
-} // namespace rankpool::commands
+} // namespace rankpool::cli

@@ -74,10 +74,10 @@ TEST_CASE("a report is ok when every row that ran agrees with the expected resul
     CHECK(text[6] == "Every way computed 2 * 2 * sum_of_squares(10) = 1140, ok");
     const auto j = to_json(r);
     CHECK(j["command"] == "compare");
-    CHECK(j["rows"].size() == 3);
-    CHECK(j["rows"][1]["speedup"] == 2.0);
-    CHECK(j["rows"][2]["skipped"] == true);
-    CHECK(j["rows"][2]["result"].is_null());
+    CHECK(j["detail"]["rows"].size() == 3);
+    CHECK(j["detail"]["rows"][1]["speedup"] == 2.0);
+    CHECK(j["detail"]["rows"][2]["skipped"] == true);
+    CHECK(j["detail"]["rows"][2]["result"].is_null());
     CHECK(j["ok"] == true);
 
     r.rows[1].result += 1;

@@ -1,14 +1,9 @@
 // The command line: the top-level app, the list of subcommands, errors folded to one line.
-#include "options.hpp"
+#include "app.hpp"
 
 #include <CLI/CLI.hpp>
 
-#include "commands/compare.hpp"
-#include "commands/demo.hpp"
-#include "commands/sleep.hpp"
-#include "commands/spawn.hpp"
-#include "commands/squares.hpp"
-#include "parse.hpp"
+#include "rankpool/errors.hpp"
 
 namespace rankpool::cli {
 
@@ -16,11 +11,11 @@ namespace {
 
 /// Every subcommand, in the order --help lists them.
 constexpr AddCommand all_commands[] = {
-    commands::add_spawn_command,   // tutorial example 1: Process(target=worker)
-    commands::add_squares_command, // example 2: Pool.map
-    commands::add_sleep_command,   // example 3: ProcessPoolExecutor.map
-    commands::add_compare_command, // example 4: serial vs threads vs processes
-    commands::add_demo_command,    // all four, in order
+    add_spawn_command,   // tutorial example 1: Process(target=worker)
+    add_squares_command, // example 2: Pool.map
+    add_sleep_command,   // example 3: ProcessPoolExecutor.map
+    add_compare_command, // example 4: serial vs threads vs processes
+    add_demo_command,    // all four, in order
 };
 
 constexpr const char* footer = R"(Run under MPI, for example:

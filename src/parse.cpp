@@ -1,12 +1,12 @@
 // Pure parsing of command-line values.
-#include "parse.hpp"
+#include "rankpool/parse.hpp"
 
 #include <charconv>
 #include <cmath>
 #include <initializer_list>
 #include <optional>
 
-namespace rankpool::cli {
+namespace rankpool {
 
 namespace {
 std::string quoted(std::string_view s) {
@@ -102,4 +102,4 @@ int launcher_size(const std::function<const char*(const char*)>& getenv) {
     return first_number(getenv, {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "SLURM_NTASKS"}).value_or(1);
 }
 
-} // namespace rankpool::cli
+} // namespace rankpool

@@ -2,12 +2,15 @@
 #include <CLI/CLI.hpp>
 #include <mpi.h>
 
-#include "cli/options.hpp"
-#include "cli/output.hpp"
-#include "cli/parse.hpp"
-#include "compare.hpp"
+#include "rankpool/parse.hpp"
 
-namespace rankpool::commands {
+#include "app.hpp"
+#include "commands/compare.hpp"
+#include "output.hpp"
+
+namespace rankpool::cli {
+
+using namespace rankpool::commands;
 
 namespace {
 
@@ -19,25 +22,26 @@ struct CompareArgs {
 
 CompareOptions validate(const CompareArgs& a) {
     CompareOptions o;
-    o.n = cli::parse_count(a.n, "N", max_compare_n);
-    o.repeat = cli::parse_count(a.repeat, "--repeat", max_compare_repeat);
+    o.n = parse_count(a.n, "N", max_compare_n);
+    o.repeat = parse_count(a.repeat, "--repeat", max_compare_repeat);
     return o;
 }
 
-int run(const boost::mpi::communicator& comm, const CompareOptions& o, cli::Output& out) {
-    const auto r = run_compare(comm, o, out);
+int run(const boost::mpi::communicator& comm, const CompareOptions& o, Output& out) {
+    const auto r = run_compare(comm, o);
+    show_report(comm, out, r);
     int ok = comm.rank() == 0 && r.ok() ? 1 : 0;
     MPI_Bcast(&ok, 1, MPI_INT, 0, comm); // every rank exits alike
     if (ok == 0) {
         out.error("the ways disagree: expected " + to_string(r.expected) + " from every way");
-        return cli::exit_failure;
+        return exit_failure;
     }
-    return cli::exit_ok;
+    return exit_ok;
 }
 
 } // namespace
 
-void add_compare_command(CLI::App& app, std::optional<cli::Command>& chosen) {
+void add_compare_command(CLI::App& app, std::optional<Command>& chosen) {
     auto args = std::make_shared<CompareArgs>();
     auto* cmp = app.add_subcommand(
         "compare",
@@ -61,11 +65,10 @@ void add_compare_command(CLI::App& app, std::optional<cli::Command>& chosen) {
     cmp->add_flag("--json", args->json, "print one JSON object instead of the table");
     cmp->callback([args, &chosen] {
         const CompareOptions o = validate(*args);
-        chosen = cli::Command{"compare", args->json, to_json(o),
-                              [o](const boost::mpi::communicator& comm, cli::Output& out) {
-                                  return run(comm, o, out);
-                              }};
+        chosen = Command{
+            "compare", args->json, to_json(o),
+            [o](const boost::mpi::communicator& comm, Output& out) { return run(comm, o, out); }};
     });
 }
 
-} // namespace rankpool::commands
+} // namespace rankpool::cli

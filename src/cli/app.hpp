@@ -1,4 +1,4 @@
-// The command line: every subcommand's CLI11 definition, parsed before MPI starts.
+// The command line: the subcommands, parsed on every rank before MPI starts, and exit codes.
 #pragma once
 
 #include <functional>
@@ -27,7 +27,7 @@ enum ExitCode : int {
 struct Command {
     std::string name;
     bool json = false;
-    nlohmann::json options; ///< the validated options, as the report echoes them
+    nlohmann::ordered_json options; ///< the validated options, as the report echoes them
     /// Runs the command on `comm` (collective) and returns this rank's exit code.
     std::function<int(const boost::mpi::communicator&, Output&)> run;
 };
@@ -43,8 +43,15 @@ struct ParseResult {
 
 [[nodiscard]] ParseResult parse_command_line(int argc, const char* const* argv);
 
-/// Each subcommand's file defines one of these: it adds its CLI11 subcommand to `app` and, when
-/// that subcommand is parsed, validates its values (throwing usage_error) and fills `chosen`.
+/// Each subcommand's file (src/cli/NAME_cli.cpp) defines one of these: it adds its CLI11
+/// subcommand to `app` and, when that subcommand is parsed, validates its values (throwing
+/// usage_error) and fills `chosen`.
 using AddCommand = void (*)(CLI::App& app, std::optional<Command>& chosen);
+
+void add_spawn_command(CLI::App& app, std::optional<Command>& chosen);
+void add_squares_command(CLI::App& app, std::optional<Command>& chosen);
+void add_sleep_command(CLI::App& app, std::optional<Command>& chosen);
+void add_compare_command(CLI::App& app, std::optional<Command>& chosen);
+void add_demo_command(CLI::App& app, std::optional<Command>& chosen);
 
 } // namespace rankpool::cli

@@ -1,14 +1,16 @@
 // The `squares` subcommand's command line: its options, their checks, and how it runs.
 #include <CLI/CLI.hpp>
 
+#include "rankpool/parse.hpp"
 #include "rankpool/partition.hpp"
 
-#include "cli/options.hpp"
-#include "cli/output.hpp"
-#include "cli/parse.hpp"
-#include "squares.hpp"
+#include "app.hpp"
+#include "commands/squares.hpp"
+#include "output.hpp"
 
-namespace rankpool::commands {
+namespace rankpool::cli {
+
+using namespace rankpool::commands;
 
 namespace {
 
@@ -18,14 +20,15 @@ struct SquaresArgs {
     std::string input = "range";
     std::string schedule;
     std::string chunksize;
+    std::string work = "0";
     bool print = false;
     bool json = false;
 };
 
 SquaresOptions validate(const SquaresArgs& a) {
-    using cli::usage_error;
     SquaresOptions o;
-    o.n = cli::parse_count(a.n, "N", max_squares_n);
+    o.n = parse_count(a.n, "N", max_squares_n);
+    o.work = parse_count(a.work, "--work", max_squares_work);
     o.print = a.print;
     if (a.gather == "all") {
         o.gather = GatherMode::all;
@@ -47,7 +50,7 @@ SquaresOptions validate(const SquaresArgs& a) {
                           ") for a gather; use --gather none to sum without gathering");
     }
     if (!a.schedule.empty()) {
-        o.schedule = cli::parse_schedule(a.schedule, "--schedule");
+        o.schedule = parse_schedule(a.schedule, "--schedule");
         if (o.input == InputMode::array) {
             throw usage_error("--schedule hands out indices: it does not take --input array");
         }
@@ -56,7 +59,7 @@ SquaresOptions validate(const SquaresArgs& a) {
         if (!o.schedule) {
             throw usage_error("--chunksize goes with --schedule");
         }
-        o.chunksize = cli::parse_positive(a.chunksize, "--chunksize", cli::max_chunksize);
+        o.chunksize = parse_positive(a.chunksize, "--chunksize", max_chunksize);
     }
     if (o.print && o.gather == GatherMode::none) {
         throw usage_error("--print needs the results gathered: drop --gather none");
@@ -64,19 +67,20 @@ SquaresOptions validate(const SquaresArgs& a) {
     return o;
 }
 
-int run(const boost::mpi::communicator& comm, const SquaresOptions& o, cli::Output& out) {
-    const auto r = run_squares(comm, o, out);
+int run(const boost::mpi::communicator& comm, const SquaresOptions& o, Output& out) {
+    const auto r = run_squares(comm, o, out.sink());
+    show_report(comm, out, r);
     if (comm.rank() == 0 && !r.ok()) {
         out.error("checksum mismatch: gathered " + to_string(r.checksum) +
                   ", n(n-1)(2n-1)/6 = " + to_string(r.expected));
-        return cli::exit_failure;
+        return exit_failure;
     }
-    return cli::exit_ok;
+    return exit_ok;
 }
 
 } // namespace
 
-void add_squares_command(CLI::App& app, std::optional<cli::Command>& chosen) {
+void add_squares_command(CLI::App& app, std::optional<Command>& chosen) {
     auto args = std::make_shared<SquaresArgs>();
     auto* sq = app.add_subcommand(
         "squares",
@@ -102,14 +106,17 @@ void add_squares_command(CLI::App& app, std::optional<cli::Command>& chosen) {
                    "numbers per message with --schedule (default ceil(N / (4 * ranks)),\n"
                    "as Pool.map chooses)")
         ->type_name("K");
+    sq->add_option("--work", args->work,
+                   "K dependent multiply-adds per number before its square, about K ns of\n"
+                   "compute per item: a compute-bound map for scaling runs (default 0)")
+        ->type_name("K");
     sq->add_flag("--json", args->json, "print one JSON object instead of the text summary");
     sq->callback([args, &chosen] {
         const SquaresOptions o = validate(*args);
-        chosen = cli::Command{"squares", args->json, to_json(o),
-                              [o](const boost::mpi::communicator& comm, cli::Output& out) {
-                                  return run(comm, o, out);
-                              }};
+        chosen = Command{
+            "squares", args->json, to_json(o),
+            [o](const boost::mpi::communicator& comm, Output& out) { return run(comm, o, out); }};
     });
 }
 
-} // namespace rankpool::commands
+} // namespace rankpool::cli

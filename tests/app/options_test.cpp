@@ -4,7 +4,7 @@
 
 #include <doctest/doctest.h>
 
-#include "cli/options.hpp"
+#include "cli/app.hpp"
 
 using namespace rankpool;
 

@@ -1,21 +1,15 @@
-// Pure parsing of command-line values: precise one-line messages, no MPI, unit-tested.
+// Pure parsing of command-line values and the launcher environment: one-line messages, no MPI.
 #pragma once
 
 #include <cstdint>
 #include <functional>
-#include <stdexcept>
 #include <string>
 #include <string_view>
 
+#include "rankpool/errors.hpp"
 #include "rankpool/schedule.hpp"
 
-namespace rankpool::cli {
-
-/// Bad input from the user: rank 0 prints what() on one line and every rank exits 2.
-class usage_error : public std::invalid_argument {
-public:
-    using std::invalid_argument::invalid_argument;
-};
+namespace rankpool {
 
 /// A whole number in [0, max] written in decimal ("1000", "1e6" and "10**6" are not accepted,
 /// "1_000" neither). `what` names the value in the message, e.g. "N".
@@ -43,4 +37,4 @@ inline constexpr std::uint64_t max_chunksize = std::uint64_t{1} << 30;
 /// is initialised; 1 when started alone or when it cannot be told.
 [[nodiscard]] int launcher_size(const std::function<const char*(const char*)>& getenv);
 
-} // namespace rankpool::cli
+} // namespace rankpool

@@ -2,13 +2,16 @@
 #include <CLI/CLI.hpp>
 
 #include "rankpool/checksum.hpp"
+#include "rankpool/parse.hpp"
+#include "rankpool/partition.hpp"
 
-#include "cli/options.hpp"
-#include "cli/output.hpp"
-#include "cli/parse.hpp"
-#include "spawn.hpp"
+#include "app.hpp"
+#include "commands/spawn.hpp"
+#include "output.hpp"
 
-namespace rankpool::commands {
+namespace rankpool::cli {
+
+using namespace rankpool::commands;
 
 namespace {
 
@@ -18,23 +21,24 @@ struct SpawnArgs {
     bool json = false;
 };
 
-int run(const boost::mpi::communicator& comm, const SpawnOptions& o, cli::Output& out) {
-    const auto r = run_spawn(comm, o, out);
+int run(const boost::mpi::communicator& comm, const SpawnOptions& o, Output& out) {
+    const auto r = run_spawn(comm, o);
     if (!r.error.empty()) {
         out.error(r.error);
-        return cli::exit_failure;
+        return exit_failure;
     }
+    show_report(comm, out, r);
     if (comm.rank() == 0 && !r.ok()) {
         out.error("the worker's sum " + to_string(r.sum) +
                   " is not n(n-1)(2n-1)/6 = " + to_string(r.expected));
-        return cli::exit_failure;
+        return exit_failure;
     }
-    return cli::exit_ok;
+    return exit_ok;
 }
 
 } // namespace
 
-void add_spawn_command(CLI::App& app, std::optional<cli::Command>& chosen) {
+void add_spawn_command(CLI::App& app, std::optional<Command>& chosen) {
     auto args = std::make_shared<SpawnArgs>();
     auto* sp = app.add_subcommand(
         "spawn",
@@ -61,23 +65,21 @@ void add_spawn_command(CLI::App& app, std::optional<cli::Command>& chosen) {
     sp->add_flag("--json", args->json, "print one JSON object instead of the text summary");
     sp->callback([args, &chosen] {
         SpawnOptions o;
-        o.n = cli::parse_count(args->n, "N", max_squares_n);
+        o.n = parse_count(args->n, "N", max_squares_n);
         o.oversubscribe = !args->no_oversubscribe;
-        chosen = cli::Command{"spawn", args->json, to_json(o),
-                              [o](const boost::mpi::communicator& comm, cli::Output& out) {
-                                  return run(comm, o, out);
-                              }};
+        chosen = Command{
+            "spawn", args->json, to_json(o),
+            [o](const boost::mpi::communicator& comm, Output& out) { return run(comm, o, out); }};
     });
 
     // The process `spawn` starts: hidden from --help (empty group).
     auto* worker = app.add_subcommand("spawn-worker", "the worker `rankpool spawn` starts");
     worker->group("");
     worker->callback([&chosen] {
-        chosen = cli::Command{"spawn-worker", false, nlohmann::json::object(),
-                              [](const boost::mpi::communicator& comm, cli::Output&) {
-                                  return run_spawn_worker(comm);
-                              }};
+        chosen = Command{
+            "spawn-worker", false, nlohmann::ordered_json::object(),
+            [](const boost::mpi::communicator& comm, Output&) { return run_spawn_worker(comm); }};
     });
 }
 
-} // namespace rankpool::commands
+} // namespace rankpool::cli

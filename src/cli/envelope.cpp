@@ -1,0 +1,98 @@
+// The JSON envelope every command's report has: who ran it, with what, where, and its own part.
+#include <mpi.h>
+
+#include "rankpool/run_info.hpp"
+
+#include "output.hpp"
+
+namespace rankpool::cli {
+
+namespace {
+
+/// Bumped when a key moves or changes meaning; new keys may appear without a bump.
+constexpr int schema_version = 1;
+
+std::string mpi_library_version() {
+    char text[MPI_MAX_LIBRARY_VERSION_STRING] = {};
+    int len = 0;
+    MPI_Get_library_version(text, &len);
+    std::string s(text, static_cast<std::size_t>(len));
+    while (!s.empty() && (s.back() == '\n' || s.back() == '\0' || s.back() == ' ')) {
+        s.pop_back();
+    }
+    return s;
+}
+
+const char* thread_level_name(int level) {
+    switch (level) {
+    case MPI_THREAD_SINGLE:
+        return "single";
+    case MPI_THREAD_FUNNELED:
+        return "funneled";
+    case MPI_THREAD_SERIALIZED:
+        return "serialized";
+    default:
+        return "multiple";
+    }
+}
+
+nlohmann::ordered_json mpi_info() {
+    int major = 0;
+    int minor = 0;
+    MPI_Get_version(&major, &minor);
+    int level = MPI_THREAD_SINGLE;
+    MPI_Query_thread(&level);
+    return {{"library", mpi_library_version()},
+            {"standard", std::to_string(major) + "." + std::to_string(minor)},
+            {"thread_level", thread_level_name(level)}};
+}
+
+} // namespace
+
+nlohmann::ordered_json envelope(const boost::mpi::communicator& comm, nlohmann::ordered_json body,
+                                nlohmann::ordered_json values) {
+    const auto info = gather_rank_info(comm);
+    if (comm.rank() != 0) {
+        return nullptr;
+    }
+    nlohmann::ordered_json j = {
+        {"schema_version", schema_version},
+        {"command", body["command"]},
+        {"ok", body["ok"]},
+        {"rankpool", {{"version", RANKPOOL_VERSION}, {"git", RANKPOOL_GIT_REVISION}}},
+        {"mpi", mpi_info()},
+        {"options", body["options"]},
+        {"ranks", comm.size()},
+    };
+    // Arrays by rank, built before they are inserted: an ordered_json object is a vector, so a
+    // reference to one member does not survive inserting the next.
+    auto hosts = nlohmann::ordered_json::array();
+    auto pids = nlohmann::ordered_json::array();
+    auto rss = nlohmann::ordered_json::array();
+    auto cpus = nlohmann::ordered_json::array();
+    auto allowed = nlohmann::ordered_json::array();
+    for (const auto& r : info) {
+        hosts.push_back(r.host);
+        pids.push_back(r.pid);
+        rss.push_back(r.max_rss_bytes);
+        cpus.push_back(r.host_cpus);
+        allowed.push_back(r.cpus_allowed);
+    }
+    j["hosts"] = std::move(hosts);
+    j["pids"] = std::move(pids);
+    j["max_rss_bytes"] = std::move(rss);
+    j["host_cpus"] = std::move(cpus);
+    j["cpus_allowed"] = std::move(allowed);
+    j["seconds"] = body["seconds"];
+    if (body.contains("rank_seconds")) {
+        j["rank_seconds"] = body["rank_seconds"];
+    }
+    j["results"] = body["results"];
+    if (!values.is_null()) {
+        j["results"]["values"] = std::move(values);
+    }
+    j["detail"] = body.value("detail", nlohmann::ordered_json::object());
+    return j;
+}
+
+} // namespace rankpool::cli
