@@ -61,6 +61,9 @@ double parse_seconds(std::string_view text, std::string_view what) {
     double v = 0;
     const auto* end = text.data() + text.size();
     const auto [ptr, ec] = std::from_chars(text.data(), end, v);
+    if (!text.empty() && text.front() == '-') {
+        throw usage_error(name + " must be >= 0, got " + quoted(text));
+    }
     if (text.empty() || ec == std::errc::invalid_argument || ptr != end) {
         throw usage_error(name + " must be a number of seconds, got " + quoted(text));
     }

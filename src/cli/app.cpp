@@ -18,7 +18,10 @@ constexpr AddCommand all_commands[] = {
     add_demo_command,    // all four, in order
 };
 
-constexpr const char* footer = R"(Run under MPI, for example:
+constexpr const char* footer =
+    R"(Every option of every command: at most once; never an empty value; numbers in
+plain decimal without a sign; options that contradict each other are refused.
+Run under MPI, for example:
   mpirun -np 4 --oversubscribe rankpool demo
   mpirun -np 4 --oversubscribe rankpool squares 1000000
 Exit codes: 0 success, 1 a task or check failed, 2 bad input (refused before any work).
@@ -50,7 +53,79 @@ bool is_command(const CLI::App& app, const std::string& name) {
     return !subs.empty();
 }
 
+/// argv[1..] for CLI11 (which wants them in reverse order), with `--name=` (an empty value after
+/// '=') split into `--name` and "", so that the option rule, not CLI11, refuses the empty value.
+std::vector<std::string> split_empty_assignments(int argc, const char* const* argv) {
+    std::vector<std::string> args;
+    for (int i = 1; i < argc; ++i) {
+        const std::string_view a(argv[i]);
+        if (a.size() > 3 && a.starts_with("--") && a.back() == '=' && a.find('=') == a.size() - 1) {
+            args.emplace_back(a.substr(0, a.size() - 1));
+            args.emplace_back();
+        } else {
+            args.emplace_back(a);
+        }
+    }
+    return {args.rbegin(), args.rend()};
+}
+
+/// The rule every option of every command follows, checked as soon as a subcommand is parsed and
+/// before its own checks: each option at most once, and an option that takes a value never an
+/// empty one.
+void check_option_rule(const CLI::App& sub) {
+    for (const CLI::Option* opt : sub.get_options()) {
+        if (opt->get_positional() || opt->count() == 0) {
+            continue;
+        }
+        const std::string& name = opt->get_name();
+        if (opt->count() > 1) {
+            throw usage_error(name + " is given " + std::to_string(opt->count()) +
+                              " times: give each option at most once");
+        }
+        if (opt->get_type_size() != 0) {
+            for (const auto& v : opt->results()) {
+                if (v.empty()) {
+                    throw usage_error(name + " needs a value, got an empty string");
+                }
+            }
+        }
+    }
+}
+
+/// Makes every subcommand follow check_option_rule: CLI11 keeps the last of repeated options
+/// (so that the rule, not CLI11, says what is wrong) and the rule runs when parsing completes.
+void apply_option_rule(CLI::App& app) {
+    for (CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; })) {
+        for (CLI::Option* opt : sub->get_options()) {
+            if (!opt->get_positional()) {
+                opt->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+            }
+        }
+        sub->parse_complete_callback([sub] { check_option_rule(*sub); });
+    }
+}
+
 } // namespace
+
+std::vector<OptionInfo> list_options() {
+    CLI::App app;
+    std::optional<Command> chosen;
+    for (const AddCommand add : all_commands) {
+        add(app, chosen);
+    }
+    std::vector<OptionInfo> all;
+    for (const CLI::App* sub :
+         app.get_subcommands([](const CLI::App* s) { return !s->get_group().empty(); })) {
+        for (const CLI::Option* opt : sub->get_options()) {
+            if (opt->get_name() == "--help") {
+                continue;
+            }
+            all.push_back({sub->get_name(), opt->get_name(), opt->get_positional(),
+                           opt->get_type_size() != 0});
+        }
+    }
+    return all;
+}
 
 ParseResult parse_command_line(int argc, const char* const* argv) {
     CLI::App app{"rankpool: Python's multiprocessing Pool.map and ProcessPoolExecutor.map on MPI "
@@ -63,6 +138,7 @@ ParseResult parse_command_line(int argc, const char* const* argv) {
     for (const AddCommand add : all_commands) {
         add(app, chosen);
     }
+    apply_option_rule(app);
 
     ParseResult result;
     if (argc > 1 && argv[1][0] != '-' && !is_command(app, argv[1])) {
@@ -73,7 +149,7 @@ ParseResult parse_command_line(int argc, const char* const* argv) {
         return result;
     }
     try {
-        app.parse(argc, argv);
+        app.parse(split_empty_assignments(argc, argv));
         result.command = std::move(chosen);
     } catch (const CLI::CallForHelp&) {
         const auto sub = app.get_subcommands();

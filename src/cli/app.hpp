@@ -4,6 +4,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <boost/mpi/communicator.hpp>
 #include <nlohmann/json.hpp>
@@ -42,6 +43,17 @@ struct ParseResult {
 };
 
 [[nodiscard]] ParseResult parse_command_line(int argc, const char* const* argv);
+
+/// One option of one subcommand, as --help lists it (for tests that check a rule over all).
+struct OptionInfo {
+    std::string command;
+    std::string name; ///< "--schedule", or a positional's name ("N")
+    bool positional = false;
+    bool takes_value = false;
+};
+
+/// Every option of every subcommand shown in --help.
+[[nodiscard]] std::vector<OptionInfo> list_options();
 
 /// Each subcommand's file (src/cli/NAME_cli.cpp) defines one of these: it adds its CLI11
 /// subcommand to `app` and, when that subcommand is parsed, validates its values (throwing
