@@ -111,19 +111,19 @@ SquaresReport run_squares(const boost::mpi::communicator& comm, const SquaresOpt
             }
         }
     } else if (o.gather == GatherMode::none) {
-        r.checksum = map_reduce(
-            comm, 0, o.n, square, uint128{0}, [](uint128 a, uint128 b) { return a + b; }, 0,
-            &local);
+        r.checksum =
+            map_reduce(comm, 0, o.n, uint128{0}, [](uint128 a, uint128 b) { return a + b; }, square,
+                       {.times = &local});
     } else {
         Buffer<std::uint64_t> results;
         if (o.input == InputMode::range) {
-            results = map_range(comm, 0, o.n, square, 0, &local);
+            results = map_range(comm, 0, o.n, square, {.times = &local});
         } else {
             Buffer<std::uint64_t> input(comm.rank() == 0 ? o.n : 0);
             for (std::uint64_t i = 0; i < input.size(); ++i) {
                 input[i] = i;
             }
-            results = map(comm, std::span<const std::uint64_t>(input), square, 0, &local);
+            results = map(comm, input, square, {.times = &local});
         }
         for (const std::uint64_t v : results) {
             r.checksum += v;

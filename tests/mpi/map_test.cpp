@@ -28,9 +28,9 @@ TEST_CASE("map gathers f(x) in input order on every root") {
                 std::iota(input.begin(), input.end(), -3);
             }
             MapTimes t;
-            const auto out = map(
-                world, std::span<const std::int64_t>(input),
-                [](std::int64_t x) { return static_cast<double>(x) * 2.5; }, root, &t);
+            const auto out = map(world, std::span<const std::int64_t>(input),
+                                 [](std::int64_t x) { return static_cast<double>(x) * 2.5; },
+                                 {.root = root, .times = &t});
             if (world.rank() == root) {
                 REQUIRE(out.size() == n);
                 for (std::uint64_t i = 0; i < n; ++i) {
@@ -51,8 +51,8 @@ TEST_CASE("map_range squares range(a, b) without an input array") {
             CAPTURE(root);
             CAPTURE(n);
             const std::uint64_t a = 17;
-            const auto out = map_range(
-                world, a, a + n, [](std::uint64_t x) { return x * x; }, root);
+            const auto out =
+                map_range(world, a, a + n, [](std::uint64_t x) { return x * x; }, {.root = root});
             if (world.rank() == root) {
                 REQUIRE(out.size() == n);
                 uint128 sum = 0;
@@ -74,8 +74,8 @@ TEST_CASE("bounds are read on the root only") {
     const boost::mpi::communicator world;
     // Non-root ranks pass nonsense bounds; the root's win.
     const bool root = world.rank() == 0;
-    const auto out = map_range(
-        world, root ? 0 : 999, root ? 10 : 5, [](std::uint64_t x) { return x + 1; }, 0);
+    const auto out = map_range(world, root ? 0 : 999, root ? 10 : 5,
+                               [](std::uint64_t x) { return x + 1; }, {.root = 0});
     if (root) {
         REQUIRE(out.size() == 10);
         CHECK(out[0] == 1);
@@ -90,8 +90,8 @@ TEST_CASE("map_reduce sums without gathering") {
             CAPTURE(root);
             CAPTURE(n);
             const uint128 s = map_reduce(
-                world, 0, n, [](std::uint64_t x) { return x * x; }, uint128{0},
-                [](uint128 acc, uint128 v) { return acc + v; }, root);
+                world, 0, n, uint128{0}, [](uint128 acc, uint128 v) { return acc + v; },
+                [](std::uint64_t x) { return x * x; }, {.root = root});
             CHECK(s == (world.rank() == root ? sum_of_squares(n) : 0));
         }
     }
@@ -102,8 +102,8 @@ TEST_CASE("map_reduce is exact where partial sums exceed 64 bits") {
     // Squares of [2^32 - 3000, 2^32): each about 2^64, their sum far above it.
     const std::uint64_t b = max_squares_n;
     const uint128 s = map_reduce(
-        world, b - 3000, b, [](std::uint64_t x) { return x * x; }, uint128{0},
-        [](uint128 acc, uint128 v) { return acc + v; });
+        world, b - 3000, b, uint128{0}, [](uint128 acc, uint128 v) { return acc + v; },
+        [](std::uint64_t x) { return x * x; });
     if (world.rank() == 0) {
         CHECK(s == sum_of_squares(b - 3000, b));
     }
@@ -169,7 +169,7 @@ TEST_CASE("works on a sub-communicator") {
 
 TEST_CASE("a root outside the communicator is refused") {
     const boost::mpi::communicator world;
-    CHECK_THROWS_AS((void)map_range(
-                        world, 0, 1, [](std::uint64_t x) { return x; }, world.size()),
-                    std::invalid_argument);
+    CHECK_THROWS_AS(
+        (void)map_range(world, 0, 1, [](std::uint64_t x) { return x; }, {.root = world.size()}),
+        std::invalid_argument);
 }
