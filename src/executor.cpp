@@ -23,6 +23,7 @@
 #include "rankpool/buffer.hpp"
 #include "rankpool/map.hpp"
 #include "rankpool/ordering.hpp"
+#include "rankpool/run_info.hpp"
 
 namespace rankpool::detail {
 

@@ -9,6 +9,8 @@
 #include <boost/serialization/string.hpp>
 #include <boost/serialization/vector.hpp>
 
+#include "rankpool/run_info.hpp"
+
 namespace rankpool::detail {
 
 void check_root(const boost::mpi::communicator& comm, int root) {
@@ -18,11 +20,9 @@ void check_root(const boost::mpi::communicator& comm, int root) {
     }
 }
 
-std::string processor_name() {
-    char name[MPI_MAX_PROCESSOR_NAME];
-    int len = 0;
-    MPI_Get_processor_name(name, &len);
-    return {name, static_cast<std::size_t>(len)};
+TaskFailure failure_here(const boost::mpi::communicator& comm, std::uint64_t index,
+                         const char* message) {
+    return {index, comm.rank(), processor_name(), message};
 }
 
 void raise_if_any_failed(const boost::mpi::communicator& comm,

@@ -9,10 +9,16 @@
 #include <boost/mpi/collectives/gather.hpp>
 #include <boost/serialization/string.hpp>
 #include <boost/serialization/vector.hpp>
-
-#include "rankpool/map.hpp"
+#include <mpi.h>
 
 namespace rankpool {
+
+std::string processor_name() {
+    char name[MPI_MAX_PROCESSOR_NAME];
+    int len = 0;
+    MPI_Get_processor_name(name, &len);
+    return {name, static_cast<std::size_t>(len)};
+}
 
 RankInfo local_rank_info() {
     rusage u{};
@@ -20,7 +26,7 @@ RankInfo local_rank_info() {
     cpu_set_t set;
     CPU_ZERO(&set);
     const int allowed = sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set) : 0;
-    return {detail::processor_name(), static_cast<std::uint64_t>(getpid()),
+    return {processor_name(), static_cast<std::uint64_t>(getpid()),
             static_cast<std::uint64_t>(u.ru_maxrss) * 1024u,
             static_cast<int>(sysconf(_SC_NPROCESSORS_ONLN)), allowed};
 }

@@ -17,6 +17,10 @@ double PhaseClock::lap() {
     return d;
 }
 
+double PhaseClock::lapped() const {
+    return last_ - start_;
+}
+
 double PhaseClock::elapsed() const {
     return MPI_Wtime() - start_;
 }

@@ -1,11 +1,12 @@
 // Pool.map over MPI collectives: scatter blocks, apply a function on every rank, gather in order.
 #pragma once
 
+#include <concepts>
 #include <cstdint>
 #include <exception>
+#include <functional>
 #include <optional>
-#include <span>
-#include <string>
+#include <ranges>
 #include <type_traits>
 
 #include <boost/mpi/communicator.hpp>
@@ -19,6 +20,15 @@
 
 namespace rankpool {
 
+/// Where a map, map_range or map_reduce runs from and what it measures. Read on every rank;
+/// `root` must be the same everywhere.
+struct MapOptions {
+    int root = 0; ///< the rank that holds the input and receives the results
+    /// If set, receives this rank's phase times when the call returns. Timing starts with a
+    /// barrier so that every rank's clock starts together; without `times` there is none.
+    MapTimes* times = nullptr;
+};
+
 namespace detail {
 
 template <class T>
@@ -28,16 +38,50 @@ MPI_Datatype datatype() {
     return boost::mpi::get_mpi_datatype<T>(T{});
 }
 
+/// The element type of a contiguous input range.
+template <class In>
+using element_t = std::ranges::range_value_t<const In&>;
+
 /// Throws std::invalid_argument unless 0 <= root < comm.size().
 void check_root(const boost::mpi::communicator& comm, int root);
 
-/// This rank's host name, as MPI_Get_processor_name gives it.
-std::string processor_name();
+/// A failure of task `index` on this rank (and its host) with the exception's text.
+[[nodiscard]] TaskFailure failure_here(const boost::mpi::communicator& comm, std::uint64_t index,
+                                       const char* message);
 
 /// Collective: if any rank holds a failure, every rank throws task_error (the root's lists every
 /// failure). Costs one small allreduce when nothing failed.
 void raise_if_any_failed(const boost::mpi::communicator& comm,
                          const std::optional<TaskFailure>& mine, int root);
+
+/// The phase times of one call, measured only if the caller asked for them: without `out` there
+/// is no barrier and no clock is read.
+class MapTimer {
+public:
+    MapTimer(const boost::mpi::communicator& comm, MapTimes* out) : out_(out) {
+        if (out_ != nullptr) {
+            clock_.emplace(comm);
+        }
+    }
+    /// Ends `phase`: the time since the previous phase ended (or the start) goes to it.
+    void lap(double MapTimes::*phase) {
+        if (clock_) {
+            t_.*phase = clock_->lap();
+        }
+    }
+    /// Sets total (the start to the end of the last phase) and hands the times to the caller.
+    void finish() {
+        if (clock_) {
+            t_.total = clock_->lapped();
+            *out_ = t_;
+        }
+    }
+
+private:
+    MapTimes* out_;
+    std::optional<PhaseClock> clock_;
+    MapTimes t_;
+};
 
 /// Applies f to items [0, count) of a block whose first index is `first`, writing out[i].
 /// Catches the first exception and reports which index threw.
@@ -50,20 +94,20 @@ std::optional<TaskFailure> apply_block(const boost::mpi::communicator& comm, std
             put(i, get(i));
         }
     } catch (const std::exception& e) {
-        return TaskFailure{first + i, comm.rank(), processor_name(), e.what()};
+        return failure_here(comm, first + i, e.what());
     } catch (...) {
-        return TaskFailure{first + i, comm.rank(), processor_name(), "unknown exception"};
+        return failure_here(comm, first + i, "unknown exception");
     }
     return std::nullopt;
 }
 
 /// What map and map_range share once each rank knows its block: applies get(i) to the block's
 /// items into the result buffer (the root's own block in place), agrees on failures, gathers in
-/// order on the root (MPI_Gatherv, MPI_IN_PLACE there). Fills the compute, gather and total
-/// times and returns the results on the root, an empty buffer elsewhere.
+/// order on the root (MPI_Gatherv, MPI_IN_PLACE there). Ends the compute and gather phases and
+/// returns the results on the root, an empty buffer elsewhere.
 template <class R, class Get>
 Buffer<R> compute_and_gather(const boost::mpi::communicator& comm, std::uint64_t n, const Counts& c,
-                             int root, Get&& get, PhaseClock& clock, MapTimes& t, MapTimes* times) {
+                             int root, Get&& get, MapTimer& timer) {
     const auto me = static_cast<std::size_t>(comm.rank());
     const auto mine = static_cast<std::uint64_t>(c.counts[me]);
     const auto first = static_cast<std::uint64_t>(c.displs[me]);
@@ -74,7 +118,7 @@ Buffer<R> compute_and_gather(const boost::mpi::communicator& comm, std::uint64_t
     const auto failure =
         apply_block(comm, first, mine, get, [&](std::uint64_t i, R r) { dst[i] = r; });
     raise_if_any_failed(comm, failure, root);
-    t.compute = clock.lap();
+    timer.lap(&MapTimes::compute);
 
     if (is_root) {
         MPI_Gatherv(MPI_IN_PLACE, 0, datatype<R>(), out.data(), c.counts.data(), c.displs.data(),
@@ -83,109 +127,141 @@ Buffer<R> compute_and_gather(const boost::mpi::communicator& comm, std::uint64_t
         MPI_Gatherv(out.data(), c.counts[me], datatype<R>(), nullptr, nullptr, nullptr,
                     datatype<R>(), root, comm);
     }
-    t.gather = clock.lap();
-    t.total = clock.elapsed();
-    if (times != nullptr) {
-        *times = t;
-    }
+    timer.lap(&MapTimes::gather);
+    timer.finish();
     return is_root ? std::move(out) : Buffer<R>{};
 }
 
+/// A range map() can scatter: contiguous and sized.
+template <class In>
+concept contiguous_input =
+    std::ranges::contiguous_range<const In&> && std::ranges::sized_range<const In&>;
+
+/// How map() hands f an element of In: by const reference.
+template <class In>
+using element_ref_t = const element_t<In>&;
+
+/// A function map() can apply to the elements of In.
+template <class F, class In>
+concept element_function = std::invocable<F&, element_ref_t<In>>;
+
+/// What map() returns for f over In.
+template <class F, class In>
+using element_result_t = std::invoke_result_t<F&, element_ref_t<In>>;
+
+/// A function of a task index, as map_range and map_reduce apply.
+template <class F>
+concept index_function = std::invocable<F&, std::uint64_t>;
+
+/// What f returns for a task index.
+template <class F>
+using index_result_t = std::invoke_result_t<F&, std::uint64_t>;
+
+/// Folds F's results into an accumulator Acc, and accumulators into each other.
+template <class Op, class Acc, class F>
+concept folds_results_of =
+    std::invocable<Op&, Acc, index_result_t<F>> && std::invocable<Op&, Acc, Acc> &&
+    std::convertible_to<std::invoke_result_t<Op&, Acc, index_result_t<F>>, Acc> &&
+    std::convertible_to<std::invoke_result_t<Op&, Acc, Acc>, Acc>;
+
 } // namespace detail
 
-/// Pool.map: `input` (read on the root only) is split into balanced contiguous blocks, scattered
-/// with MPI_Scatterv, f is applied on every rank (the root included) and the results are gathered
-/// in input order with MPI_Gatherv into one buffer on the root (the root's own block is written
-/// in place). Returns the results on the root and an empty buffer elsewhere. Collective.
+/// Pool.map: `input` (read on the root only; any contiguous sized range: std::vector,
+/// std::array, a C array, Buffer, std::span) is split into balanced contiguous blocks, scattered
+/// with MPI_Scatterv, f is applied on every rank (the root included) and the results are
+/// gathered in input order with MPI_Gatherv into one buffer on the root (the root's own block is
+/// written in place). Returns the results on the root and an empty buffer elsewhere. Collective.
 /// Throws task_error on every rank if f threw anywhere, limit_error if the input is larger than
-/// MPI's int counts allow. `times`, if given, receives this rank's phase times.
-template <class T, class F, class R = std::invoke_result_t<F&, const T&>>
-Buffer<R> map(const boost::mpi::communicator& comm, std::span<const T> input, F&& f, int root = 0,
-              MapTimes* times = nullptr) {
-    detail::check_root(comm, root);
-    PhaseClock clock(comm);
-    MapTimes t;
-    std::uint64_t n = input.size();
-    MPI_Bcast(&n, 1, MPI_UINT64_T, root, comm);
+/// MPI's int counts allow.
+template <detail::contiguous_input In, detail::element_function<In> F>
+Buffer<detail::element_result_t<F, In>> map(const boost::mpi::communicator& comm, const In& input,
+                                            F&& f, const MapOptions& o = {}) {
+    using T = detail::element_t<In>;
+    using R = detail::element_result_t<F, In>;
+    detail::check_root(comm, o.root);
+    detail::MapTimer timer(comm, o.times);
+    const T* data = std::ranges::data(input);
+    std::uint64_t n = std::ranges::size(input);
+    MPI_Bcast(&n, 1, MPI_UINT64_T, o.root, comm);
     const Counts c = mpi_counts(n, comm.size());
     const auto me = static_cast<std::size_t>(comm.rank());
     const auto first = static_cast<std::uint64_t>(c.displs[me]);
 
     Buffer<T> local_in;
     const T* in = nullptr;
-    if (comm.rank() == root) {
-        MPI_Scatterv(input.data(), c.counts.data(), c.displs.data(), detail::datatype<T>(),
-                     MPI_IN_PLACE, 0, detail::datatype<T>(), root, comm);
-        in = input.data() + first;
+    if (comm.rank() == o.root) {
+        MPI_Scatterv(data, c.counts.data(), c.displs.data(), detail::datatype<T>(), MPI_IN_PLACE, 0,
+                     detail::datatype<T>(), o.root, comm);
+        in = data + first;
     } else {
         local_in = Buffer<T>(static_cast<std::size_t>(c.counts[me]));
         MPI_Scatterv(nullptr, nullptr, nullptr, detail::datatype<T>(), local_in.data(),
-                     c.counts[me], detail::datatype<T>(), root, comm);
+                     c.counts[me], detail::datatype<T>(), o.root, comm);
         in = local_in.data();
     }
-    t.scatter = clock.lap();
+    timer.lap(&MapTimes::scatter);
     return detail::compute_and_gather<R>(
-        comm, n, c, root, [&](std::uint64_t i) { return f(in[i]); }, clock, t, times);
+        comm, n, c, o.root, [&](std::uint64_t i) { return f(in[i]); }, timer);
 }
 
 /// Pool.map over range(begin, end) without an input array: the root broadcasts the bounds, each
 /// rank derives its own block from them and applies f to each index; results are gathered in
 /// order on the root as in map(). `begin` and `end` are read on the root only.
-template <class F, class R = std::invoke_result_t<F&, std::uint64_t>>
-Buffer<R> map_range(const boost::mpi::communicator& comm, std::uint64_t begin, std::uint64_t end,
-                    F&& f, int root = 0, MapTimes* times = nullptr) {
-    detail::check_root(comm, root);
-    PhaseClock clock(comm);
-    MapTimes t;
+template <detail::index_function F>
+Buffer<detail::index_result_t<F>> map_range(const boost::mpi::communicator& comm,
+                                            std::uint64_t begin, std::uint64_t end, F&& f,
+                                            const MapOptions& o = {}) {
+    using R = detail::index_result_t<F>;
+    detail::check_root(comm, o.root);
+    detail::MapTimer timer(comm, o.times);
     std::uint64_t bounds[2] = {begin, end < begin ? begin : end};
-    MPI_Bcast(bounds, 2, MPI_UINT64_T, root, comm);
+    MPI_Bcast(bounds, 2, MPI_UINT64_T, o.root, comm);
     const std::uint64_t n = bounds[1] - bounds[0];
     const Counts c = mpi_counts(n, comm.size());
     const std::uint64_t x0 =
         bounds[0] + static_cast<std::uint64_t>(c.displs[static_cast<std::size_t>(comm.rank())]);
-    t.scatter = clock.lap();
+    timer.lap(&MapTimes::scatter);
     return detail::compute_and_gather<R>(
-        comm, n, c, root, [&](std::uint64_t i) { return f(x0 + i); }, clock, t, times);
+        comm, n, c, o.root, [&](std::uint64_t i) { return f(x0 + i); }, timer);
 }
 
-/// map_range followed by a fold, without gathering the results: each rank folds its block with
-/// `op` starting from `init`, the root gathers one partial per rank and folds them in rank order.
-/// `init` must be an identity of `op`. Returns the total on the root and `init` elsewhere. No
-/// int-count limit applies: n may be any 64-bit size. Acc must be trivially copyable.
-template <class F, class Acc, class Op>
-Acc map_reduce(const boost::mpi::communicator& comm, std::uint64_t begin, std::uint64_t end, F&& f,
-               Acc init, Op&& op, int root = 0, MapTimes* times = nullptr) {
+/// std::transform_reduce(begin, end, init, reduce, transform) over range(begin, end) on every
+/// rank, without gathering the results: each rank folds its block from the left,
+/// acc = reduce(acc, transform(x)) starting from `init`; the root gathers one partial per rank
+/// and folds them in rank order. The result is therefore the left fold in index order: `reduce`
+/// must be associative but, unlike for std::transform_reduce, need not be commutative. `init`
+/// must be an identity of `reduce`. Returns the total on the root and `init` elsewhere. No
+/// int-count limit applies: the range may hold any 64-bit count. Acc must be trivially copyable.
+template <class Acc, detail::index_function F, detail::folds_results_of<Acc, F> Op>
+Acc map_reduce(const boost::mpi::communicator& comm, std::uint64_t begin, std::uint64_t end,
+               Acc init, Op&& reduce, F&& transform, const MapOptions& o = {}) {
     static_assert(std::is_trivially_copyable_v<Acc>, "partials travel as bytes");
-    detail::check_root(comm, root);
-    PhaseClock clock(comm);
-    MapTimes t;
+    detail::check_root(comm, o.root);
+    detail::MapTimer timer(comm, o.times);
     std::uint64_t bounds[2] = {begin, end < begin ? begin : end};
-    MPI_Bcast(bounds, 2, MPI_UINT64_T, root, comm);
+    MPI_Bcast(bounds, 2, MPI_UINT64_T, o.root, comm);
     const Block b = block_of(bounds[1] - bounds[0], comm.size(), comm.rank());
-    t.scatter = clock.lap();
+    timer.lap(&MapTimes::scatter);
 
     Acc acc = init;
     const std::uint64_t x0 = bounds[0] + b.begin;
     const auto failure = detail::apply_block(
-        comm, b.begin, b.size(), [&](std::uint64_t i) { return f(x0 + i); },
-        [&](std::uint64_t, auto r) { acc = op(acc, r); });
-    detail::raise_if_any_failed(comm, failure, root);
-    t.compute = clock.lap();
+        comm, b.begin, b.size(), [&](std::uint64_t i) { return transform(x0 + i); },
+        [&](std::uint64_t, auto r) { acc = reduce(acc, r); });
+    detail::raise_if_any_failed(comm, failure, o.root);
+    timer.lap(&MapTimes::compute);
 
-    const bool is_root = comm.rank() == root;
+    const bool is_root = comm.rank() == o.root;
     Buffer<Acc> partials(is_root ? static_cast<std::size_t>(comm.size()) : 0);
-    MPI_Gather(&acc, sizeof(Acc), MPI_BYTE, partials.data(), sizeof(Acc), MPI_BYTE, root, comm);
+    MPI_Gather(&acc, sizeof(Acc), MPI_BYTE, partials.data(), sizeof(Acc), MPI_BYTE, o.root, comm);
     Acc total = init;
     if (is_root) {
         for (const Acc& p : partials) {
-            total = op(total, p);
+            total = reduce(total, p);
         }
     }
-    t.gather = clock.lap();
-    t.total = clock.elapsed();
-    if (times != nullptr) {
-        *times = t;
-    }
+    timer.lap(&MapTimes::gather);
+    timer.finish();
     return total;
 }
 

@@ -23,6 +23,9 @@ struct RankInfo {
     }
 };
 
+/// This rank's host name, as MPI_Get_processor_name gives it.
+[[nodiscard]] std::string processor_name();
+
 /// This rank's RankInfo, read now.
 [[nodiscard]] RankInfo local_rank_info();
 

@@ -13,16 +13,18 @@ struct MapTimes {
     double scatter = 0; ///< distributing input or bounds
     double compute = 0; ///< applying the function to the local block
     double gather = 0;  ///< collecting results (or partial sums) on the root
-    double total = 0;   ///< from the starting barrier to the end of the gather
+    double total = 0;   ///< from the starting barrier to the end of the gather: the phases' sum
 };
 
 /// Marks phase boundaries with MPI_Wtime. The constructor waits at a barrier so that every rank
-/// starts its clock together.
+/// starts its clock together: construct one only when times are wanted.
 class PhaseClock {
 public:
     explicit PhaseClock(const boost::mpi::communicator& comm);
     /// Seconds since the previous lap (or the start) and restarts the lap.
     double lap();
+    /// Seconds from the start to the end of the last lap: what the laps so far add up to.
+    [[nodiscard]] double lapped() const;
     /// Seconds since the start.
     [[nodiscard]] double elapsed() const;
 

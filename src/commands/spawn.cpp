@@ -10,6 +10,7 @@
 
 #include "rankpool/map.hpp"
 #include "rankpool/parse.hpp"
+#include "rankpool/run_info.hpp"
 #include "rankpool/spawn.hpp"
 #include "rankpool/wait.hpp"
 
@@ -109,8 +110,8 @@ int run_spawn_worker(const boost::mpi::communicator& comm) {
     }
     const double t0 = MPI_Wtime();
     const uint128 sum = map_reduce(
-        comm, bounds[0], bounds[1], [](std::uint64_t x) -> std::uint64_t { return x * x; },
-        uint128{0}, [](uint128 a, uint128 b) { return a + b; });
+        comm, bounds[0], bounds[1], uint128{0}, [](uint128 a, uint128 b) { return a + b; },
+        [](std::uint64_t x) -> std::uint64_t { return x * x; });
     Reply reply;
     reply.seconds = MPI_Wtime() - t0;
     if (comm.rank() == 0) {
@@ -118,7 +119,7 @@ int run_spawn_worker(const boost::mpi::communicator& comm) {
         reply.sum_hi = static_cast<std::uint64_t>(sum >> 64);
         reply.pid = static_cast<std::uint64_t>(getpid());
         reply.rank = comm.rank();
-        const std::string host = detail::processor_name();
+        const std::string host = processor_name();
         std::strncpy(reply.host, host.c_str(), sizeof reply.host - 1);
         check(MPI_Send(&reply, sizeof reply, MPI_BYTE, 0, tag_reply, parent), "MPI_Send");
     }

@@ -114,19 +114,19 @@ SquaresReport run_squares(const boost::mpi::communicator& comm, const SquaresOpt
         r.checksum = scheduled_squares(comm, o, results, local);
     } else if (o.gather == GatherMode::none) {
         r.checksum = with_item_function(o, [&](auto f) {
-            return map_reduce(
-                comm, 0, o.n, f, uint128{0}, [](uint128 a, uint128 b) { return a + b; }, 0, &local);
+            return map_reduce(comm, 0, o.n, uint128{0}, [](uint128 a, uint128 b) { return a + b; },
+                              f, {.times = &local});
         });
     } else {
         results = with_item_function(o, [&](auto f) {
             if (o.input == InputMode::range) {
-                return map_range(comm, 0, o.n, f, 0, &local);
+                return map_range(comm, 0, o.n, f, {.times = &local});
             }
             Buffer<std::uint64_t> input(comm.rank() == 0 ? o.n : 0);
             for (std::uint64_t i = 0; i < input.size(); ++i) {
                 input[i] = i;
             }
-            return map(comm, std::span<const std::uint64_t>(input), f, 0, &local);
+            return map(comm, input, f, {.times = &local});
         });
         for (const std::uint64_t v : results) {
             r.checksum += v;

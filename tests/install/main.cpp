@@ -1,6 +1,6 @@
 // A program outside rankpool's tree: links the installed rankpool::rankpool and checks a map.
 #include <cstdio>
-#include <rankpool/map.hpp>
+#include <rankpool/rankpool.hpp>
 
 #include <boost/mpi/environment.hpp>
 
