@@ -76,6 +76,26 @@ double parse_seconds(std::string_view text, std::string_view what) {
     return v;
 }
 
+std::vector<ArgLine> parse_arg_lines(std::string_view content) {
+    std::vector<ArgLine> args;
+    std::size_t number = 0;
+    while (!content.empty()) {
+        const auto eol = content.find('\n');
+        std::string_view line = content.substr(0, eol);
+        content = eol == std::string_view::npos ? std::string_view() : content.substr(eol + 1);
+        ++number;
+        if (!line.empty() && line.back() == '\r') {
+            line.remove_suffix(1);
+        }
+        const auto first = line.find_first_not_of(" \t");
+        if (first == std::string_view::npos || line[first] == '#') {
+            continue;
+        }
+        args.push_back({number, std::string(line)});
+    }
+    return args;
+}
+
 namespace {
 /// The first of `keys` set to a whole number >= 0 in the environment.
 std::optional<int> first_number(const std::function<const char*(const char*)>& getenv,

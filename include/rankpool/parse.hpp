@@ -5,6 +5,7 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "rankpool/errors.hpp"
 #include "rankpool/schedule.hpp"
@@ -28,6 +29,16 @@ inline constexpr std::uint64_t max_chunksize = std::uint64_t{1} << 30;
 
 /// A finite number of seconds >= 0 ("2", "0.25", "1e-2").
 [[nodiscard]] double parse_seconds(std::string_view text, std::string_view what);
+
+/// One argument of an argument file, with its 1-based line number for error messages.
+struct ArgLine {
+    std::size_t number = 0;
+    std::string text;
+};
+
+/// The arguments of an argument file, one per line: a trailing "\r" is dropped; blank lines and
+/// lines whose first non-blank character is '#' are skipped; the last line needs no newline.
+[[nodiscard]] std::vector<ArgLine> parse_arg_lines(std::string_view content);
 
 /// The rank this process will have in MPI_COMM_WORLD, read from the launcher's environment
 /// (Open MPI, PMIx, PMI, Slurm) before MPI is initialised; 0 when started alone.

@@ -82,7 +82,7 @@ void check_option_rule(const CLI::App& sub) {
             throw usage_error(name + " is given " + std::to_string(opt->count()) +
                               " times: give each option at most once");
         }
-        if (opt->get_type_size() != 0) {
+        if (opt->get_expected_min() != 0) {
             for (const auto& v : opt->results()) {
                 if (v.empty()) {
                     throw usage_error(name + " needs a value, got an empty string");
@@ -121,7 +121,7 @@ std::vector<OptionInfo> list_options() {
                 continue;
             }
             all.push_back({sub->get_name(), opt->get_name(), opt->get_positional(),
-                           opt->get_type_size() != 0});
+                           opt->get_expected_min() != 0});
         }
     }
     return all;

@@ -1,4 +1,9 @@
 // The `sleep` subcommand's command line: its options, their checks, and how it runs.
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
 #include <CLI/CLI.hpp>
 
 #include "rankpool/parse.hpp"
@@ -21,6 +26,8 @@ struct SleepArgs {
     std::string fail_task;
     std::string crash_task;
     std::string idle = "backoff";
+    std::string arg_file;
+    bool seconds_given = false; ///< SECONDS were on the command line
     bool longest_first = false;
     bool unordered = false;
     bool keep_going = false;
@@ -29,13 +36,46 @@ struct SleepArgs {
     bool json = false;
 };
 
+/// The whole of a text file, or usage_error saying why it cannot be read.
+std::string read_file(const std::string& path, const std::string& option) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+        throw usage_error(option + " cannot read '" + path + "': " + std::strerror(errno));
+    }
+    std::ostringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
+/// The durations: SECONDS from the command line, or one per line of --arg-file.
+std::vector<double> durations(const SleepArgs& a) {
+    std::vector<double> seconds;
+    if (a.arg_file.empty()) {
+        for (const auto& s : a.seconds) {
+            seconds.push_back(parse_seconds(s, "SECONDS"));
+        }
+        return seconds;
+    }
+    if (a.seconds_given) {
+        throw usage_error("SECONDS and --arg-file contradict each other: give the durations one "
+                          "way");
+    }
+    for (const auto& line : parse_arg_lines(read_file(a.arg_file, "--arg-file"))) {
+        seconds.push_back(parse_seconds(
+            line.text, "--arg-file " + a.arg_file + " line " + std::to_string(line.number)));
+    }
+    return seconds;
+}
+
 SleepOptions validate(const SleepArgs& a) {
     SleepOptions o;
-    o.seconds.clear();
-    for (const auto& s : a.seconds) {
-        o.seconds.push_back(parse_seconds(s, "SECONDS"));
+    o.seconds = durations(a);
+    o.repeat = parse_positive(a.repeat, "--repeat", max_sleep_tasks);
+    if (o.seconds.size() > max_sleep_tasks / o.repeat) {
+        throw usage_error("sleep: " + std::to_string(o.seconds.size()) + " durations x --repeat " +
+                          std::to_string(o.repeat) + " is more than " +
+                          std::to_string(max_sleep_tasks) + " tasks");
     }
-    o.repeat = parse_positive(a.repeat, "--repeat", 100000000);
     o.executor.schedule = parse_schedule(a.schedule, "--schedule");
     o.executor.chunksize = parse_positive(a.chunksize, "--chunksize", max_chunksize);
     if (a.idle != "backoff" && a.idle != "spin") {
@@ -58,6 +98,10 @@ SleepOptions validate(const SleepArgs& a) {
             throw usage_error("--crash-task needs at least one task");
         }
         o.crash_task = parse_count(a.crash_task, "--crash-task", o.tasks() - 1);
+    }
+    if (o.fail_task && o.crash_task && *o.fail_task == *o.crash_task) {
+        throw usage_error("--fail-task and --crash-task contradict each other: task " +
+                          std::to_string(*o.fail_task) + " can fail or crash, not both");
     }
     return o;
 }
@@ -90,8 +134,14 @@ void add_sleep_command(CLI::App& app, std::optional<Command>& chosen) {
         "idle (itself included, on a thread of its own); each task prints 'Sleeping for S\n"
         "seconds.' on the rank that runs it; rank 0 prints 'Done S' in input order and the\n"
         "makespan beside its lower bound max(longest task, total / ranks).");
-    sl->add_option("SECONDS", a->seconds, "task lengths in seconds, >= 0 (default 5 4 3 2 1)")
-        ->type_name("S...");
+    auto* seconds =
+        sl->add_option("SECONDS", a->seconds, "task lengths in seconds, >= 0 (default 5 4 3 2 1)")
+            ->type_name("S...");
+    sl->add_option("--arg-file", a->arg_file,
+                   "read the task lengths from FILE, one per line (blank lines and lines\n"
+                   "starting with # are skipped): for lists longer than a command line can\n"
+                   "carry (mpirun fails with E2BIG past ~100 000 values)")
+        ->type_name("FILE");
     sl->add_option("--schedule", a->schedule,
                    "static: one contiguous block per rank, fixed up front (Pool.map's split);\n"
                    "cyclic: chunks dealt round-robin up front;\n"
@@ -124,7 +174,8 @@ void add_sleep_command(CLI::App& app, std::optional<Command>& chosen) {
     sl->add_flag("--root-dispatches-only", a->root_dispatches_only,
                  "rank 0 only hands out tasks and runs none (as a classic master)");
     sl->add_flag("--json", a->json, "print one JSON object instead of the text output");
-    sl->callback([a, &chosen] {
+    sl->callback([a, seconds, &chosen] {
+        a->seconds_given = seconds->count() > 0;
         const SleepOptions o = validate(*a);
         chosen = Command{
             "sleep", a->json, to_json(o),

@@ -26,17 +26,22 @@ std::string describe_failure(const SleepOptions& o, const TaskFailure& f) {
 
 SleepReport run_sleep(const boost::mpi::communicator& comm, const SleepOptions& o, Sink& sink) {
     const std::uint64_t n = o.tasks();
-    std::vector<double> costs(n);
-    for (std::uint64_t i = 0; i < n; ++i) {
-        costs[i] = o.cost(i);
-    }
+    const bool root = comm.rank() == o.executor.root;
     SleepReport r;
     r.options = o;
     r.ranks = comm.size();
     r.workers = o.executor.root_works || comm.size() == 1 ? comm.size() : comm.size() - 1;
-    r.lower_bound = makespan_lower_bound(costs, r.workers);
-    r.predicted = simulate_makespan(costs, r.workers, o.executor.schedule, o.executor.chunksize,
-                                    o.executor.longest_first);
+    // The costs, the bound and the prediction are the root's alone (the executor reads costs
+    // there), so other ranks hold nothing per task.
+    std::vector<double> costs(root ? n : 0);
+    for (std::uint64_t i = 0; i < costs.size(); ++i) {
+        costs[i] = o.cost(i);
+    }
+    if (root) {
+        r.lower_bound = makespan_lower_bound(costs, r.workers);
+        r.predicted = simulate_makespan(costs, r.workers, o.executor.schedule,
+                                        o.executor.chunksize, o.executor.longest_first);
+    }
     if (!o.quiet && comm.rank() == o.executor.root) {
         sink.begin({"seconds", "slept", "Done ", n, true});
     }

@@ -15,6 +15,10 @@
 
 namespace rankpool::commands {
 
+/// The most tasks a sleep run takes (durations x --repeat): every task costs the root a few
+/// dozen bytes, and at ~1 us of dispatch each 10^8 is minutes already.
+inline constexpr std::uint64_t max_sleep_tasks = 100000000;
+
 struct SleepOptions {
     std::vector<double> seconds = {5, 4, 3, 2, 1};
     std::uint64_t repeat = 1; ///< the list is run this many times over (for benchmarks)

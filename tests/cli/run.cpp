@@ -41,7 +41,7 @@ RunResult run_rankpool(int ranks, const std::vector<std::string>& args, int time
 }
 
 RunResult run_rankpool_with(const std::string& launcher, const std::vector<std::string>& args,
-                            int timeout) {
+                            int timeout, const std::string& stdout_to) {
     static int counter = 0;
     const std::string base =
         "/tmp/rankpool-cli-test-" + std::to_string(getpid()) + "-" + std::to_string(counter++);
@@ -53,7 +53,14 @@ RunResult run_rankpool_with(const std::string& launcher, const std::vector<std::
     for (const auto& a : args) {
         cmd += " " + quote(a);
     }
-    cmd += " >" + base + ".out 2>" + base + ".err </dev/null";
+    if (stdout_to.rfind('|', 0) == 0) {
+        // A pipeline: the exit code must be rankpool's (its launcher's), not the reader's.
+        cmd = "bash -c " + quote("set -o pipefail; " + cmd + " 2>" + base + ".err </dev/null " +
+                                 stdout_to + " >" + base + ".out; exit ${PIPESTATUS[0]}");
+    } else {
+        cmd += " " + (stdout_to.empty() ? ">" + base + ".out" : stdout_to) + " 2>" + base +
+               ".err </dev/null";
+    }
 
     const auto t0 = std::chrono::steady_clock::now();
     const int status = std::system(cmd.c_str());

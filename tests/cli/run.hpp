@@ -19,9 +19,10 @@ struct RunResult {
 RunResult run_rankpool(int ranks, const std::vector<std::string>& args, int timeout = 60);
 
 /// Runs `launcher rankpool args...`, e.g. launcher = "mpiexec -n 2" without the suite's
-/// --oversubscribe; an empty launcher runs rankpool alone.
+/// --oversubscribe; an empty launcher runs rankpool alone. `stdout_to`, if given, is the shell
+/// redirection of stdout instead of capturing it (">/dev/full", ">&-", "| head -c 1").
 RunResult run_rankpool_with(const std::string& launcher, const std::vector<std::string>& args,
-                            int timeout = 60);
+                            int timeout = 60, const std::string& stdout_to = "");
 
 /// Bad command lines, each with the error line (or its start) it must give.
 using Refusals = std::vector<std::pair<std::vector<std::string>, std::string>>;
