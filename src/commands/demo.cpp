@@ -1,7 +1,9 @@
 // `rankpool demo`: the Python tutorial's four examples, in its order, the MPI way.
 #include "demo.hpp"
 
+#include <chrono>
 #include <cstdio>
+#include <thread>
 
 #include <mpi.h>
 
@@ -12,6 +14,10 @@ namespace {
 void heading(const boost::mpi::communicator& comm, Sink& sink, const std::string& title) {
     if (comm.rank() == 0) {
         sink.heading(title);
+        // mpirun reads the ranks' pipes in a random order when several have data at once
+        // (libevent's poll backend starts its scan at a random fd): give it a moment to take the
+        // heading before another rank's first line can be waiting beside it.
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
     comm.barrier(); // no rank's lines before the heading is out
 }
