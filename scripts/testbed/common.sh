@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by the scripts in scripts/testbed/: where the test bed keeps its state, the checks
 # that say whether this machine can host it, and starting and stopping processes by their PID.
 #
@@ -9,6 +10,7 @@
 # Only root can make namespaces and run the daemons; nothing here touches the root network
 # namespace: the hosts and the bridge joining them are namespaces of their own.
 
+# shellcheck disable=SC2034 # used by the scripts that source this file
 TESTBED=${RANKPOOL_TESTBED:-/tmp/rankpool-testbed}
 TESTBED_BIN=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 TESTBED_PREFIX=rp-h    # test hosts are rp-h1, rp-h2, ...: namespace name = host name
@@ -112,7 +114,7 @@ stop_recorded() {
 # it holds no pipe or lock of whoever called the test bed (ctest would wait for the pipe).
 close_inherited_fds() {
   local fd
-  for fd in /proc/$BASHPID/fd/*; do
+  for fd in "/proc/$BASHPID/fd"/*; do
     fd=${fd##*/}
     if [ "$fd" -gt 2 ]; then eval "exec $fd>&-" 2>/dev/null || true; fi
   done
