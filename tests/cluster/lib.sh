@@ -40,7 +40,12 @@ skip_unless_available() {
   why=$("$bed/check" "$@" 2>&1) || rc=$?
   [ "$rc" = 0 ] && return 0
   [ "$rc" = 77 ] || fail "scripts/testbed/check: $why"
-  echo "skipped: ${why#unavailable: }"
+  why="skipped: ${why#unavailable: }"
+  echo "$why"
+  if [ -n "${RANKPOOL_SKIP_NOTE:-}" ]; then # for ctest's summary (tests/cluster/skip_reasons.sh)
+    mkdir -p "$(dirname "$RANKPOOL_SKIP_NOTE")"
+    echo "$(basename "$RANKPOOL_SKIP_NOTE"): $why" >"$RANKPOOL_SKIP_NOTE"
+  fi
   exit 77
 }
 
