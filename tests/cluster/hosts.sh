@@ -12,14 +12,14 @@ skip_unless_available
 take_lock
 clean_start
 
-hostfile=${RANKPOOL_TESTBED:-/tmp/rankpool-testbed}/hosts/hostfile
 all3=rp-h1:2,rp-h2:2,rp-h3:2
 
-# mpirun_on_hosts OUT MPIRUN-ARGS...: mpirun started on rp-h1, ranks on the hostfile's hosts.
+# mpirun_on_hosts OUT MPIRUN-ARGS...: mpirun started on rp-h1 with the test hosts' hostfile
+# (2 slots each) and launch agent (scripts/testbed/hosts-mpirun).
 mpirun_on_hosts() {
   local out=$1
   shift
-  on rp-h1 mpirun --hostfile "$hostfile" --mca plm_rsh_agent "$bed/rsh-agent" "$@" >"$out"
+  "$bed/hosts-mpirun" "$@" >"$out"
 }
 
 step "3 test hosts up" "$bed/hosts-up" 3

@@ -51,8 +51,10 @@ skip_unless_available() {
 
 # One test bed per machine (the namespace names are global): tests of other builds wait here.
 take_lock() {
-  exec 9>/run/lock/rankpool-testbed.lock
-  flock -w 600 9 || fail "another test bed run holds /run/lock/rankpool-testbed.lock"
+  local lock=/run/lock/rankpool-testbed.lock
+  [ -d /run/lock ] || lock=/tmp/rankpool-testbed.lock
+  exec 9>"$lock"
+  flock -w 600 9 || fail "another test bed run holds $lock"
 }
 
 # Whatever an earlier, killed run left (daemons, namespaces, state), then a fresh work directory.
