@@ -61,6 +61,7 @@ take_lock() {
 clean_start() {
   "$bed/slurm-down"
   "$bed/hosts-down"
+  rm -rf /tmp/rankpool-cluster-test.* # work directories of killed runs (we hold the lock)
   work=$(mktemp -d /tmp/rankpool-cluster-test.XXXXXX)
   chmod 755 "$work"
   trap on_exit EXIT
@@ -70,6 +71,7 @@ clean_start() {
 on_exit() {
   local rc=$?
   set +e
+  trap '' PIPE # a reader gone (tests piped into head) must not stop the cleanup
   # 77 means skipped to ctest; past the availability check no command may pass for a skip.
   [ "$rc" != 77 ] || rc=1
   if [ "$rc" != 0 ]; then
