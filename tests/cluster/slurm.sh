@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# A real single-node Slurm (munged, slurmctld, slurmd from Debian's packages, started by
+# scripts/testbed/slurm-up on test host rp-h1) and the batch scripts of scripts/slurm submitted
+# to it with sbatch, as a user would: run.sbatch with srun --mpi=pmix and with mpirun inside
+# the allocation, sweep.sbatch (1, 2, 4 ranks in one allocation), array.sbatch (3 indices,
+# %A_%a output files), and run.sbatch stopped by SIGTERM to its batch shell (what --signal
+# sends before the time limit). Checks each job's report (ok, ranks, each rank's host, the
+# squares checksum) and its state in `scontrol show job -o` (COMPLETED, ExitCode=0:0).
+# Usage: tests/cluster/slurm.sh RANKPOOL_EXE       (as root; ctest: cluster.slurm)
+# shellcheck source=tests/cluster/lib.sh
+source "$(dirname "$0")/lib.sh"
+
+skip_unless_available --slurm
+take_lock
+clean_start
+
+slurm=$repo/scripts/slurm
+host=rp-h1
+
+step "single-node Slurm up" "$bed/slurm-up"
+
+echo "== submit: run (srun), run (mpirun), sweep, array of 3"
+run_srun=$(submit "$host" "$slurm/run.sbatch" squares 2000000 --json)
+run_mpirun=$(RANKPOOL_LAUNCHER=mpirun submit "$host" "$slurm/run.sbatch" squares 2000000 --json)
+sweep=$(RANKPOOL_SWEEP=loop submit "$host" "$slurm/sweep.sbatch" squares 1000000)
+printf '%s\n' "squares 1000 --json" "squares 20000 --json" "squares 300000 --json" >"$work/runs.txt"
+array=$(submit "$host" --array=0-2 "$slurm/array.sbatch" runs.txt)
+echo "   jobs $run_srun $run_mpirun $sweep $array"
+step "wait for the jobs" wait_jobs "$host" 180 "$run_srun" "$run_mpirun" "$sweep" "$array"
+
+echo "== run.sbatch, srun --mpi=pmix: 4 ranks"
+expect_completed "$host" "$run_srun"
+python3 "$check_report" "$work/rankpool-$run_srun.out" --ranks 4 --n 2000000 --hosts $host:4
+
+echo "== run.sbatch, mpirun inside the allocation: 4 ranks"
+expect_completed "$host" "$run_mpirun"
+grep -q "launcher mpirun" "$work/rankpool-$run_mpirun.out" || fail "job $run_mpirun did not use mpirun"
+python3 "$check_report" "$work/rankpool-$run_mpirun.out" --ranks 4 --n 2000000 --hosts $host:4
+
+echo "== sweep.sbatch: 1, 2, 4 ranks in one allocation"
+expect_completed "$host" "$sweep"
+python3 "$check_report" "$work/rankpool-sweep-$sweep.jsonl" --count 3 --ranks 1,2,4 --n 1000000
+
+echo "== array.sbatch: one run per index, rankpool-array-${array}_<index>.out"
+expect_completed "$host" "$array" 3
+for index in 0 1 2; do
+  n=$(sed -n "$((index + 1))p" "$work/runs.txt" | awk '{print $2}')
+  python3 "$check_report" "$work/rankpool-array-${array}_$index.out" --ranks 2 --n "$n" --hosts $host:2
+done
+
+echo "== run.sbatch stopped by SIGTERM to the batch shell (what --signal=B:TERM@120 sends)"
+stopped=$(submit "$host" "$slurm/run.sbatch" sleep 60 60 60 60 --json)
+started() { grep -q 'launcher srun' "$work/rankpool-$stopped.out" 2>/dev/null; }
+wait_until 60 "job $stopped running" started
+sleep 1 # the ranks start
+on "$host" scancel --batch --signal=TERM "$stopped"
+step "wait for it to stop" wait_jobs "$host" 60 "$stopped"
+out=$work/rankpool-$stopped.out
+grep -q 'SIGTERM, passing it on' "$out" || fail "the batch script did not pass SIGTERM on"
+! grep -q '^{' "$out" || fail "the 60 s tasks ran to the end despite SIGTERM"
+echo "   $(job_lines "$host" "$stopped" | grep -o -E 'JobState=[A-Z_]+|ExitCode=[0-9:]+' | paste -sd' ')," \
+  "the batch shell passed SIGTERM on and the ranks stopped before their tasks ended"
+
+step "Slurm down, nothing left" check_nothing_left
