@@ -13,7 +13,6 @@
 #include <algorithm>
 #include <condition_variable>
 #include <mutex>
-#include <sched.h>
 #include <thread>
 
 #include <boost/serialization/string.hpp>
@@ -30,53 +29,6 @@ namespace {
 
 enum Tag : int { tag_tasks = 1, tag_result = 2, tag_error = 3 };
 enum Status : unsigned char { not_run = 0, succeeded = 1, failed = 2 };
-
-using Clock = std::chrono::steady_clock;
-
-/// Paces a polling loop. While messages keep coming it polls flat out; after 20 us without one
-/// it yields the core between polls (oversubscribed ranks get to run), and after 1 ms it sleeps
-/// between polls in growing steps up to 1 ms, so that a rank waiting on long tasks costs next to
-/// no CPU. With IdleWait::spin it never pauses. The clock is read every 32nd idle poll only: it
-/// would otherwise be most of a poll's cost.
-class Pacer {
-public:
-    explicit Pacer(IdleWait mode) : mode_(mode) {}
-    void busy() {
-        idle_since_ = {};
-        step_ = first_step;
-        polls_ = 0;
-    }
-    void idle() {
-        if (mode_ == IdleWait::spin || (++polls_ % 32 != 0 && idle_since_ != Clock::time_point{})) {
-            return;
-        }
-        const auto now = Clock::now();
-        if (idle_since_ == Clock::time_point{}) {
-            idle_since_ = now;
-            return;
-        }
-        const auto idle_for = now - idle_since_;
-        if (idle_for < spin_for) {
-            return;
-        }
-        if (idle_for < yield_for) {
-            sched_yield();
-            return;
-        }
-        std::this_thread::sleep_for(step_);
-        step_ = std::min(step_ * 2, longest_step);
-    }
-
-private:
-    static constexpr auto spin_for = std::chrono::microseconds(20);
-    static constexpr auto yield_for = std::chrono::microseconds(1000);
-    static constexpr auto first_step = std::chrono::microseconds(50);
-    static constexpr auto longest_step = std::chrono::microseconds(1000);
-    IdleWait mode_;
-    Clock::time_point idle_since_{};
-    std::chrono::microseconds step_ = first_step;
-    unsigned polls_ = 0;
-};
 
 /// Runs chunks for one worker (a rank, or the root's thread) into reused buffers: a slot per
 /// task (result bytes, then a status byte) and the chunk's failures in task order.

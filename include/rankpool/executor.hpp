@@ -13,14 +13,9 @@
 #include "rankpool/errors.hpp"
 #include "rankpool/schedule.hpp"
 #include "rankpool/stop_token.hpp"
+#include "rankpool/wait.hpp"
 
 namespace rankpool {
-
-/// How idle ranks wait for the next message.
-enum class IdleWait {
-    backoff, ///< poll for ~50 us, then sleep in growing steps up to 1 ms: little CPU when idle
-    spin,    ///< poll without pause: lowest latency, one busy core per waiting rank
-};
 
 struct ExecutorOptions {
     Schedule schedule = Schedule::dynamic;

@@ -113,7 +113,7 @@ void add_sleep_command(CLI::App& app, std::optional<cli::Command>& chosen) {
     sl->add_option("--repeat", a->repeat, "run the list of tasks K times over (default 1)")
         ->type_name("K");
     sl->add_option("--idle", a->idle,
-                   "how waiting ranks wait: backoff (default: poll ~50 us, then sleep up to\n"
+                   "how waiting ranks wait: backoff (default: poll 20 us, yield, then sleep up to\n"
                    "1 ms between polls, little CPU) or spin (poll without pause, lowest latency,\n"
                    "a busy core per waiting rank)")
         ->type_name("backoff|spin");
