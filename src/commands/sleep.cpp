@@ -66,7 +66,11 @@ SleepReport run_sleep(const boost::mpi::communicator& comm, const SleepOptions& 
             out.flush();
         }
     };
-    r.summary = execute(comm, n, sleep_task, on_result, o.executor, costs);
+    try {
+        r.summary = execute(comm, n, sleep_task, on_result, o.executor, costs);
+    } catch (const execution_error& e) {
+        r.summary = e.summary(); // the report lists the failures; the caller prints them
+    }
     r.rank_info = gather_rank_info(comm, o.executor.root);
     cli::print_report(out, r);
     return r;
