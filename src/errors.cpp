@@ -24,4 +24,7 @@ std::string summary(const std::vector<TaskFailure>& fs) {
 task_error::task_error(std::vector<TaskFailure> failures)
     : std::runtime_error(summary(failures)), failures_(std::move(failures)) {}
 
+task_error::task_error(const std::string& what, std::vector<TaskFailure> failures)
+    : std::runtime_error(what), failures_(std::move(failures)) {}
+
 } // namespace rankpool

@@ -1,140 +1,210 @@
 // The executor's master/worker protocol over point-to-point messages on a private communicator.
 //
 // Messages (on a duplicate of the caller's communicator, so none can mix with the caller's):
-//   root -> worker  tasks:  the task indices of one chunk (uint64); an empty one means stop
-//   worker -> root  result: per task, the result's bytes and a status byte
-//   worker -> root  error:  the chunk's failures (serialized), right after a result with any
+//   root -> worker  tasks:   the task indices of one chunk (uint64); an empty one means stop
+//   root -> worker  payload: with payloads, right after a chunk: a uint64 size per task, then
+//                            the payloads' bytes
+//   worker -> root  result:  per task a slot: the result's bytes (or, for variable-size results,
+//                            its size as a uint64), then a status byte
+//   worker -> root  data:    variable-size results only, right after a result: their bytes
+//   worker -> root  error:   the chunk's failures (serialized), right after a result with any
 // Receives are posted (MPI_Irecv) and polled with MPI_Test, as a tuned C loop would: a busy
-// worker's only possible message is the stop, so its stop token is one MPI_Test. The root runs
-// the master loop on its main thread and, when it works too, its own chunks on one more thread.
-// Only main threads call MPI (MPI_THREAD_FUNNELED is enough).
+// worker's only possible message is the stop, so its stop token is one MPI_Test. Chunks are sent
+// straight from the dispatcher's order, results straight from the worker's slots. The messages
+// that follow a chunk or a result are received at once, with their size known or probed. The
+// root runs the master loop on its main thread and, when it works too, its own chunks on one
+// more thread that never calls MPI (MPI_THREAD_FUNNELED is enough).
 #include "rankpool/executor.hpp"
 
 #include <algorithm>
 #include <condition_variable>
 #include <mutex>
-#include <sched.h>
+#include <numeric>
+#include <optional>
 #include <thread>
+#include <unordered_map>
 
+#include <boost/mpi/collectives/broadcast.hpp>
 #include <boost/serialization/string.hpp>
 #include <boost/serialization/vector.hpp>
+#include <climits>
 #include <mpi.h>
 
 #include "rankpool/buffer.hpp"
 #include "rankpool/map.hpp"
 #include "rankpool/ordering.hpp"
+#include "rankpool/partition.hpp"
 #include "rankpool/run_info.hpp"
+#include "rankpool/thread_level.hpp"
 
-namespace rankpool::detail {
+namespace rankpool {
+
+execution_error::execution_error(ExecutionSummary summary)
+    : task_error(summary.failures),
+      summary_(std::make_shared<const ExecutionSummary>(std::move(summary))) {}
+
+execution_error::execution_error(const std::string& what, ExecutionSummary summary)
+    : task_error(what, {}), summary_(std::make_shared<const ExecutionSummary>(std::move(summary))) {
+}
+
+namespace detail {
 
 namespace {
 
-enum Tag : int { tag_tasks = 1, tag_result = 2, tag_error = 3 };
+enum Tag : int { tag_tasks = 1, tag_result = 2, tag_error = 3, tag_payload = 4, tag_data = 5 };
 enum Status : unsigned char { not_run = 0, succeeded = 1, failed = 2 };
 
-using Clock = std::chrono::steady_clock;
+using Payloads = std::vector<std::span<const std::byte>>; // one per task of a chunk, or none
 
-/// Paces a polling loop. While messages keep coming it polls flat out; after 20 us without one
-/// it yields the core between polls (oversubscribed ranks get to run), and after 1 ms it sleeps
-/// between polls in growing steps up to 1 ms, so that a rank waiting on long tasks costs next to
-/// no CPU. With IdleWait::spin it never pauses. The clock is read every 32nd idle poll only: it
-/// would otherwise be most of a poll's cost.
-class Pacer {
-public:
-    explicit Pacer(IdleWait mode) : mode_(mode) {}
-    void busy() {
-        idle_since_ = {};
-        step_ = first_step;
-        polls_ = 0;
+/// A message length as MPI's int count.
+int count_of(std::size_t bytes) {
+    if (bytes > static_cast<std::size_t>(INT_MAX)) {
+        throw limit_error("executor: a message of " + std::to_string(bytes) +
+                          " bytes is more than MPI's int counts allow; use a smaller chunksize");
     }
-    void idle() {
-        if (mode_ == IdleWait::spin || (++polls_ % 32 != 0 && idle_since_ != Clock::time_point{})) {
-            return;
-        }
-        const auto now = Clock::now();
-        if (idle_since_ == Clock::time_point{}) {
-            idle_since_ = now;
-            return;
-        }
-        const auto idle_for = now - idle_since_;
-        if (idle_for < spin_for) {
-            return;
-        }
-        if (idle_for < yield_for) {
-            sched_yield();
-            return;
-        }
-        std::this_thread::sleep_for(step_);
-        step_ = std::min(step_ * 2, longest_step);
-    }
+    return static_cast<int>(bytes);
+}
 
-private:
-    static constexpr auto spin_for = std::chrono::microseconds(20);
-    static constexpr auto yield_for = std::chrono::microseconds(1000);
-    static constexpr auto first_step = std::chrono::microseconds(50);
-    static constexpr auto longest_step = std::chrono::microseconds(1000);
-    IdleWait mode_;
-    Clock::time_point idle_since_{};
-    std::chrono::microseconds step_ = first_step;
-    unsigned polls_ = 0;
+/// Per task of a chunk, a slot: `value` bytes (the result, or a variable-size result's size as
+/// a uint64), then a status byte.
+struct Layout {
+    std::size_t value;
+    bool variable;
+    [[nodiscard]] std::size_t slot() const { return value + 1; }
+    [[nodiscard]] std::size_t size_in(const unsigned char* s) const {
+        if (!variable) {
+            return value;
+        }
+        std::uint64_t size = 0;
+        std::memcpy(&size, s, sizeof size);
+        return size;
+    }
 };
 
-/// Runs chunks for one worker (a rank, or the root's thread) into reused buffers: a slot per
-/// task (result bytes, then a status byte) and the chunk's failures in task order.
+Layout layout_of(ResultFormat f) {
+    return f.variable ? Layout{sizeof(std::uint64_t), true} : Layout{f.size, false};
+}
+
+/// Runs chunks for one worker (a rank, or the root's thread) into reused buffers: the slots, the
+/// bytes of variable-size results in task order, and the chunk's failures in task order.
 class ChunkRunner {
 public:
-    ChunkRunner(std::size_t result_size, const ErasedTask& task, bool keep_going, int rank)
-        : rs_(result_size), task_(task), keep_going_(keep_going), rank_(rank),
+    ChunkRunner(Layout layout, const ErasedTask& task, bool keep_going, int rank)
+        : layout_(layout), task_(task), keep_going_(keep_going), rank_(rank),
           host_(processor_name()) {}
 
-    void run(std::span<const std::uint64_t> chunk, const StopToken& stop) {
-        slots.assign(chunk.size() * (rs_ + 1), not_run);
+    void run(std::span<const std::uint64_t> chunk, const Payloads& payloads,
+             const StopToken& stop) {
+        const std::size_t slot = layout_.slot();
+        slots.assign(chunk.size() * slot, not_run);
+        data.clear();
         failures.clear();
         for (std::size_t k = 0; k < chunk.size(); ++k) {
             if (k > 0 && stop.stop_requested()) { // a chunk just handed out is not stopped yet
                 break;
             }
-            unsigned char* s = slots.data() + k * (rs_ + 1);
+            unsigned char* s = slots.data() + k * slot;
+            const TaskContext context{
+                chunk[k], payloads.empty() ? std::span<const std::byte>{} : payloads[k], stop};
+            const std::size_t before = data.size();
             try {
-                task_(chunk[k], s, stop);
-                s[rs_] = succeeded;
+                task_(context, ResultOut{s, &data});
+                if (layout_.variable) {
+                    const std::uint64_t size = data.size() - before;
+                    std::memcpy(s, &size, sizeof size);
+                }
+                s[layout_.value] = succeeded;
             } catch (const task_cancelled&) {
+                data.resize(before);
                 break;
             } catch (const std::exception& e) {
-                fail(s, chunk[k], e.what());
+                fail(s, chunk[k], e.what(), before);
             } catch (...) {
-                fail(s, chunk[k], "unknown exception");
+                fail(s, chunk[k], "unknown exception", before);
             }
-            if (s[rs_] == failed && !keep_going_) {
+            if (s[layout_.value] == failed && !keep_going_) {
                 break;
             }
         }
     }
 
     std::vector<unsigned char> slots;
+    std::vector<unsigned char> data;
     std::vector<TaskFailure> failures;
 
 private:
-    void fail(unsigned char* s, std::uint64_t index, const char* what) {
-        s[rs_] = failed;
+    void fail(unsigned char* s, std::uint64_t index, const char* what, std::size_t keep) {
+        data.resize(keep);
+        s[layout_.value] = failed;
         failures.push_back({index, rank_, host_, what});
     }
 
-    std::size_t rs_;
+    Layout layout_;
     const ErasedTask& task_;
     bool keep_going_;
     int rank_;
     std::string host_;
 };
 
+/// What every rank knows of a run once the root has checked it.
+struct Setup {
+    std::uint64_t tasks = 0; // tasks to run
+    bool payloads = false;
+    RootWork root_work;
+};
+
+ThreadLevel thread_level_of(int provided) {
+    switch (provided) {
+    case MPI_THREAD_SINGLE:
+        return ThreadLevel::single;
+    case MPI_THREAD_FUNNELED:
+        return ThreadLevel::funneled;
+    case MPI_THREAD_SERIALIZED:
+        return ThreadLevel::serialized;
+    default:
+        return ThreadLevel::multiple;
+    }
+}
+
+/// Collective: the root checks the tasks and MPI's thread level and tells every rank; every rank
+/// throws the same error, or none does.
+Setup agree(const boost::mpi::communicator& comm, const Tasks& tasks, const ExecutorOptions& o) {
+    check_root(comm, o.root);
+    if (o.chunksize < 1) {
+        throw std::invalid_argument("chunksize must be >= 1");
+    }
+    // [0] a problem, [1] tasks to run, [2] payloads, [3] the root's thread level
+    std::uint64_t info[4] = {0, 0, 0, 0};
+    std::string problem;
+    if (comm.rank() == o.root) {
+        if (const auto p = tasks.problem(o.longest_first)) {
+            problem = *p;
+            info[0] = 1;
+        }
+        info[1] = tasks.count();
+        info[2] = tasks.has_payloads() ? 1 : 0;
+        int provided = MPI_THREAD_SINGLE;
+        MPI_Query_thread(&provided);
+        info[3] = static_cast<std::uint64_t>(thread_level_of(provided));
+    }
+    MPI_Bcast(info, 4, MPI_UINT64_T, o.root, comm);
+    if (info[0] != 0) {
+        boost::mpi::broadcast(comm, problem, o.root);
+        throw std::invalid_argument(problem);
+    }
+    return {info[1], info[2] != 0,
+            decide_root_work(o.root_works, comm.size(), static_cast<ThreadLevel>(info[3]), o.root)};
+}
+
 /// A non-root rank: receives chunks, runs them, sends back results, until told to stop.
 class RemoteWorker {
 public:
-    RemoteWorker(const boost::mpi::communicator& comm, std::uint64_t n, std::size_t result_size,
+    RemoteWorker(const boost::mpi::communicator& comm, const Setup& setup, Layout layout,
                  const ErasedTask& task, const ExecutorOptions& o, int workers)
-        : comm_(comm), root_(o.root), pacer_(o.idle),
-          runner_(result_size, task, o.keep_going, comm.rank()),
-          capacity_(std::max<std::uint64_t>(1, max_chunk(n, workers, o.schedule, o.chunksize))),
+        : comm_(comm), root_(o.root), payloads_(setup.payloads), variable_(layout.variable),
+          pacer_(o.idle), runner_(layout, task, o.keep_going, comm.rank()),
+          capacity_(
+              std::max<std::uint64_t>(1, max_chunk(setup.tasks, workers, o.schedule, o.chunksize))),
           token_(nullptr, [this] { return stop_arrived(); }) {
         for (auto& b : buffers_) {
             b.resize(capacity_);
@@ -161,9 +231,16 @@ public:
             const std::span<const std::uint64_t> chunk(buffers_[current_].data(),
                                                        static_cast<std::size_t>(count));
             current_ ^= 1;
-            runner_.run(chunk, token_);
-            MPI_Send(runner_.slots.data(), static_cast<int>(runner_.slots.size()), MPI_BYTE, root_,
+            if (payloads_) {
+                receive_payloads(chunk.size());
+            }
+            runner_.run(chunk, views_, token_);
+            MPI_Send(runner_.slots.data(), count_of(runner_.slots.size()), MPI_BYTE, root_,
                      tag_result, comm_);
+            if (variable_ && !runner_.data.empty()) {
+                MPI_Send(runner_.data.data(), count_of(runner_.data.size()), MPI_BYTE, root_,
+                         tag_data, comm_);
+            }
             if (!runner_.failures.empty()) {
                 comm_.send(root_, tag_error, runner_.failures);
             }
@@ -193,9 +270,29 @@ private:
         }
         return stopped_;
     }
+    /// The chunk's payloads, sent right behind it: sizes, then bytes.
+    void receive_payloads(std::size_t tasks) {
+        MPI_Message message = MPI_MESSAGE_NULL;
+        MPI_Status st;
+        MPI_Mprobe(root_, tag_payload, comm_, &message, &st);
+        int bytes = 0;
+        MPI_Get_count(&st, MPI_BYTE, &bytes);
+        payload_bytes_.resize(static_cast<std::size_t>(bytes));
+        MPI_Mrecv(payload_bytes_.data(), bytes, MPI_BYTE, &message, MPI_STATUS_IGNORE);
+        views_.resize(tasks);
+        std::size_t offset = tasks * sizeof(std::uint64_t);
+        for (std::size_t k = 0; k < tasks; ++k) {
+            std::uint64_t size = 0;
+            std::memcpy(&size, payload_bytes_.data() + k * sizeof size, sizeof size);
+            views_[k] = {payload_bytes_.data() + offset, static_cast<std::size_t>(size)};
+            offset += size;
+        }
+    }
 
     const boost::mpi::communicator& comm_;
     int root_;
+    bool payloads_;
+    bool variable_;
     Pacer pacer_;
     ChunkRunner runner_;
     std::uint64_t capacity_;
@@ -204,6 +301,8 @@ private:
     MPI_Request request_ = MPI_REQUEST_NULL;
     bool posted_ = false;
     bool stopped_ = false;
+    std::vector<std::byte> payload_bytes_;
+    Payloads views_;
     StopToken token_;
 };
 
@@ -222,10 +321,12 @@ public:
         thread_.join();
     }
 
-    void submit(std::span<const std::uint64_t> chunk) {
+    /// Runs `chunk` with `payloads` (both stay untouched until done()).
+    void submit(std::span<const std::uint64_t> chunk, const Payloads& payloads) {
         {
             const std::lock_guard lock(mutex_);
             chunk_ = chunk;
+            payloads_ = &payloads;
         }
         wake_.notify_one();
     }
@@ -249,9 +350,10 @@ private:
                 return;
             }
             const auto chunk = chunk_;
+            const auto* payloads = payloads_;
             chunk_ = {};
             lock.unlock();
-            runner_.run(chunk, token);
+            runner_.run(chunk, *payloads, token);
             done_.store(true, std::memory_order_release);
         }
     }
@@ -260,30 +362,45 @@ private:
     std::mutex mutex_;
     std::condition_variable wake_;
     std::span<const std::uint64_t> chunk_;
+    const Payloads* payloads_ = nullptr;
     bool quit_ = false;
     std::atomic<bool> stop_{false};
     std::atomic<bool> done_{false};
     std::thread thread_; // last: starts once everything above exists
 };
 
+/// The hand-out order as positions in the task set: 0..m-1, or from the costliest down
+/// (stable) with longest_first.
+std::vector<std::uint64_t> positions_by_cost(const Tasks& tasks) {
+    std::vector<std::uint64_t> p(tasks.count());
+    std::iota(p.begin(), p.end(), std::uint64_t{0});
+    const auto costs = tasks.costs();
+    std::stable_sort(p.begin(), p.end(), [&](std::uint64_t a, std::uint64_t b) {
+        return costs[tasks.index_at(a)] > costs[tasks.index_at(b)];
+    });
+    return p;
+}
+
 /// The root's side: hands out chunks, collects results and failures, releases results.
 class Master {
 public:
-    Master(const boost::mpi::communicator& comm, std::uint64_t n, std::size_t result_size,
-           const ErasedTask& task, const ErasedSink& sink, const ExecutorOptions& o,
-           std::span<const double> costs, const std::vector<int>& worker_of_rank)
-        : comm_(comm), rs_(result_size), sink_(sink), o_(o), worker_of_rank_(worker_of_rank),
-          dispatcher_(task_order(n, costs, o.longest_first),
+    Master(const boost::mpi::communicator& comm, const Tasks& tasks, const Setup& setup,
+           Layout layout, const ErasedTask& task, const ErasedSink& sink, const ExecutorOptions& o,
+           const std::vector<int>& worker_of_rank)
+        : comm_(comm), tasks_(tasks), layout_(layout), payloads_(setup.payloads), sink_(sink),
+          o_(o), worker_of_rank_(worker_of_rank),
+          positions_(o.longest_first ? positions_by_cost(tasks) : std::vector<std::uint64_t>{}),
+          dispatcher_(handout_order(),
                       static_cast<int>(std::count_if(worker_of_rank.begin(), worker_of_rank.end(),
                                                      [](int w) { return w >= 0; })),
                       o.schedule, o.chunksize),
-          ranks_(static_cast<std::size_t>(comm.size())), window_(n, o.keep_going),
-          local_runner_(result_size, task, o.keep_going, o.root) {
-        summary_.tasks = n;
+          ranks_(static_cast<std::size_t>(comm.size())), window_(setup.tasks, o.keep_going),
+          local_runner_(layout, task, o.keep_going, o.root) {
+        summary_.tasks = setup.tasks;
         summary_.tasks_per_rank.assign(ranks_.size(), 0);
         requests_.assign(ranks_.size(), MPI_REQUEST_NULL);
-        if (o.ordered) {
-            store_ = Buffer<unsigned char>(n * rs_); // results wait here for their turn
+        if (o.ordered && !layout.variable) {
+            store_ = Buffer<unsigned char>(setup.tasks * layout.value); // results wait here
         }
         // The root's own chunks run on a thread of its own, so that handing out and collecting
         // never waits on them; alone, with nobody to hand out to, it runs them inline.
@@ -302,8 +419,9 @@ public:
         while (busy_ > 0) {
             if (inline_ready_) { // alone: run the chunk here; handle() hands out the next one
                 inline_ready_ = false;
-                local_runner_.run(ranks_[static_cast<std::size_t>(o_.root)].pending, inline_token);
-                handle(o_.root, local_runner_.slots.data(), local_runner_.failures);
+                local_runner_.run(ranks_[static_cast<std::size_t>(o_.root)].pending,
+                                  local_payloads_, inline_token);
+                handle_local();
                 continue;
             }
             bool progressed = false;
@@ -317,7 +435,7 @@ public:
             }
             if (local_ && local_->done()) {
                 progressed = true;
-                handle(o_.root, local_runner_.slots.data(), local_runner_.failures);
+                handle_local();
             }
             if (progressed) {
                 pacer.busy();
@@ -327,19 +445,40 @@ public:
         }
         summary_.makespan = MPI_Wtime() - t0;
         stop_all();
+        for (auto& st : ranks_) {
+            MPI_Wait(&st.payload_request, MPI_STATUS_IGNORE); // long received: returns at once
+        }
         std::sort(summary_.failures.begin(), summary_.failures.end(),
                   [](const auto& a, const auto& b) { return a.index < b.index; });
         return std::move(summary_);
     }
 
     [[nodiscard]] std::exception_ptr sink_error() const { return sink_error_; }
+    [[nodiscard]] const std::string& sink_error_text() const { return sink_error_text_; }
 
 private:
     struct RankState {
         std::span<const std::uint64_t> pending; // the chunk it is running
-        std::vector<unsigned char> result;      // where its result lands
+        std::size_t first = 0;                  // where that chunk starts in the hand-out order
+        std::vector<unsigned char> result;      // where its slots land
+        std::vector<unsigned char> data;        // where its variable-size results land
+        std::vector<std::byte> payloads;        // its chunk's payloads, packed, being sent
+        MPI_Request payload_request = MPI_REQUEST_NULL;
         bool stopped = false;
     };
+
+    /// Task indices in hand-out order (by position: see position()).
+    std::vector<std::uint64_t> handout_order() const {
+        std::vector<std::uint64_t> order(tasks_.count());
+        for (std::size_t j = 0; j < order.size(); ++j) {
+            order[j] = tasks_.index_at(positions_.empty() ? j : positions_[j]);
+        }
+        return order;
+    }
+    /// The position in the task set of the task at `j` in the hand-out order.
+    [[nodiscard]] std::uint64_t position(std::size_t j) const {
+        return positions_.empty() ? j : positions_[j];
+    }
 
     void give(int rank) {
         const int worker = worker_of_rank_[static_cast<std::size_t>(rank)];
@@ -352,57 +491,117 @@ private:
         }
         auto& st = ranks_[static_cast<std::size_t>(rank)];
         st.pending = chunk;
+        st.first = static_cast<std::size_t>(chunk.data() - dispatcher_.order().data());
         ++busy_;
         ++summary_.chunks;
-        summary_.tasks_per_rank[static_cast<std::size_t>(rank)] += chunk.size();
         if (rank == o_.root) {
+            local_payloads_.clear();
+            if (payloads_) {
+                for (const auto i : chunk) {
+                    local_payloads_.push_back(tasks_.payload(i));
+                }
+            }
             if (local_) {
-                local_->submit(chunk);
+                local_->submit(chunk, local_payloads_);
             } else {
                 inline_ready_ = true;
             }
             return;
         }
-        st.result.resize(chunk.size() * (rs_ + 1));
-        MPI_Irecv(st.result.data(), static_cast<int>(st.result.size()), MPI_BYTE, rank, tag_result,
-                  comm_, &requests_[static_cast<std::size_t>(rank)]);
+        st.result.resize(chunk.size() * layout_.slot());
+        MPI_Irecv(st.result.data(), count_of(st.result.size()), MPI_BYTE, rank, tag_result, comm_,
+                  &requests_[static_cast<std::size_t>(rank)]);
         MPI_Send(chunk.data(), static_cast<int>(chunk.size()), MPI_UINT64_T, rank, tag_tasks,
                  comm_);
+        if (payloads_) {
+            send_payloads(rank, chunk);
+        }
+    }
+
+    /// Packs the chunk's payloads (sizes, then bytes) and sends them without waiting.
+    void send_payloads(int rank, std::span<const std::uint64_t> chunk) {
+        auto& st = ranks_[static_cast<std::size_t>(rank)];
+        MPI_Wait(&st.payload_request, MPI_STATUS_IGNORE); // the last chunk's: received already
+        std::size_t bytes = chunk.size() * sizeof(std::uint64_t);
+        for (const auto i : chunk) {
+            bytes += tasks_.payload(i).size();
+        }
+        st.payloads.resize(bytes);
+        std::size_t offset = chunk.size() * sizeof(std::uint64_t);
+        for (std::size_t k = 0; k < chunk.size(); ++k) {
+            const auto p = tasks_.payload(chunk[k]);
+            const std::uint64_t size = p.size();
+            std::memcpy(st.payloads.data() + k * sizeof size, &size, sizeof size);
+            if (size > 0) {
+                std::memcpy(st.payloads.data() + offset, p.data(), p.size());
+            }
+            offset += p.size();
+        }
+        MPI_Isend(st.payloads.data(), count_of(bytes), MPI_BYTE, rank, tag_payload, comm_,
+                  &st.payload_request);
     }
 
     void receive(int rank) {
-        const auto& st = ranks_[static_cast<std::size_t>(rank)];
-        std::vector<TaskFailure> failures;
+        auto& st = ranks_[static_cast<std::size_t>(rank)];
+        bool any_failed = false;
+        std::size_t bytes = 0;
         for (std::size_t k = 0; k < st.pending.size(); ++k) {
-            if (st.result[k * (rs_ + 1) + rs_] == failed) {
-                comm_.recv(rank, tag_error, failures); // sent right after the result
-                break;
+            const unsigned char* s = st.result.data() + k * layout_.slot();
+            any_failed = any_failed || s[layout_.value] == failed;
+            if (layout_.variable && s[layout_.value] == succeeded) {
+                bytes += layout_.size_in(s);
             }
         }
-        handle(rank, st.result.data(), failures);
+        st.data.resize(bytes);
+        if (bytes > 0) { // sent right after the result
+            MPI_Recv(st.data.data(), count_of(bytes), MPI_BYTE, rank, tag_data, comm_,
+                     MPI_STATUS_IGNORE);
+        }
+        std::vector<TaskFailure> failures;
+        if (any_failed) {
+            comm_.recv(rank, tag_error, failures); // sent right after the result
+        }
+        handle(rank, st.result.data(), st.data.data(), failures);
+    }
+
+    void handle_local() {
+        handle(o_.root, local_runner_.slots.data(), local_runner_.data.data(),
+               local_runner_.failures);
     }
 
     /// One chunk came back from `rank`.
-    void handle(int rank, const unsigned char* slots, const std::vector<TaskFailure>& failures) {
-        auto& chunk = ranks_[static_cast<std::size_t>(rank)].pending;
-        for (std::size_t k = 0; k < chunk.size(); ++k) {
-            const unsigned char* s = slots + k * (rs_ + 1);
-            const std::uint64_t i = chunk[k];
-            const bool ok = s[rs_] == succeeded;
+    void handle(int rank, const unsigned char* slots, const unsigned char* data,
+                const std::vector<TaskFailure>& failures) {
+        auto& st = ranks_[static_cast<std::size_t>(rank)];
+        auto& ran = summary_.tasks_per_rank[static_cast<std::size_t>(rank)];
+        for (std::size_t k = 0; k < st.pending.size(); ++k) {
+            const unsigned char* s = slots + k * layout_.slot();
+            const unsigned char status = s[layout_.value];
+            const bool ok = status == succeeded;
+            ran += status != not_run ? 1 : 0;
             summary_.completed += ok ? 1 : 0;
-            summary_.failed += s[rs_] == failed ? 1 : 0;
+            summary_.failed += status == failed ? 1 : 0;
+            std::span<const unsigned char> bytes;
+            if (ok) {
+                bytes = layout_.variable ? std::span(data, layout_.size_in(s))
+                                         : std::span(s, layout_.value);
+                data += layout_.variable ? bytes.size() : 0;
+            }
             if (!o_.ordered) {
                 if (ok) {
-                    deliver(i, s);
+                    deliver(st.pending[k], bytes);
                 }
-            } else {
-                if (ok) {
-                    std::copy(s, s + rs_, store_.data() + i * rs_);
-                }
-                window_.put(i, ok);
+                continue;
             }
+            const std::uint64_t pos = position(st.first + k);
+            if (ok && layout_.variable) {
+                waiting_[pos].assign(bytes.begin(), bytes.end());
+            } else if (ok) {
+                std::copy(bytes.begin(), bytes.end(), store_.data() + pos * layout_.value);
+            }
+            window_.put(pos, ok);
         }
-        chunk = {};
+        st.pending = {};
         --busy_;
         if (!failures.empty()) {
             summary_.failures.insert(summary_.failures.end(), failures.begin(), failures.end());
@@ -411,14 +610,23 @@ private:
             }
         }
         if (o_.ordered) {
-            window_.release([this](std::uint64_t i) { deliver(i, store_.data() + i * rs_); });
+            window_.release([this](std::uint64_t pos) {
+                const std::uint64_t i = tasks_.index_at(pos);
+                if (layout_.variable) {
+                    const auto it = waiting_.find(pos);
+                    deliver(i, it->second);
+                    waiting_.erase(it);
+                } else {
+                    deliver(i, {store_.data() + pos * layout_.value, layout_.value});
+                }
+            });
         }
         give(rank);
     }
 
     /// Passes a result to the caller's sink. If the sink throws, the run stops as on a failed
     /// task and the exception is raised once every worker has stopped.
-    void deliver(std::uint64_t i, const unsigned char* bytes) {
+    void deliver(std::uint64_t i, std::span<const unsigned char> bytes) {
         if (sink_error_) {
             return;
         }
@@ -426,6 +634,15 @@ private:
             sink_(i, bytes);
         } catch (...) {
             sink_error_ = std::current_exception();
+            std::string what = "unknown exception";
+            try {
+                throw;
+            } catch (const std::exception& e) {
+                what = e.what();
+            } catch (...) {
+            }
+            sink_error_text_ = "on_result for task " + std::to_string(i) + " failed on rank " +
+                               std::to_string(o_.root) + " (" + processor_name() + "): " + what;
             stop_early();
         }
     }
@@ -455,74 +672,93 @@ private:
     }
 
     const boost::mpi::communicator& comm_;
-    std::size_t rs_;
+    const Tasks& tasks_;
+    Layout layout_;
+    bool payloads_;
     const ErasedSink& sink_;
     const ExecutorOptions& o_;
     const std::vector<int>& worker_of_rank_;
+    std::vector<std::uint64_t> positions_; // hand-out order -> position; empty: the same
     Dispatcher dispatcher_;
     std::vector<RankState> ranks_;
     std::vector<MPI_Request> requests_;
     int busy_ = 0;
-    Buffer<unsigned char> store_;
+    Buffer<unsigned char> store_;                                           // fixed-size, ordered
+    std::unordered_map<std::uint64_t, std::vector<unsigned char>> waiting_; // variable, ordered
     OrderedWindow window_;
     bool stopping_ = false;
     bool inline_ready_ = false; // alone: the root's chunk waits to run inline
     std::atomic<bool> inline_stop_{false};
     std::exception_ptr sink_error_;
+    std::string sink_error_text_;
     ExecutionSummary summary_;
+    Payloads local_payloads_; // the root's own chunk's
     ChunkRunner local_runner_;
     std::optional<LocalWorker> local_; // last: its thread stops before the rest goes
 };
 
-/// Collective: every rank throws the same error, or none does.
-void check_options(const boost::mpi::communicator& comm, const ExecutorOptions& o, std::uint64_t n,
-                   std::span<const double> costs) {
-    check_root(comm, o.root);
-    if (o.chunksize < 1) {
-        throw std::invalid_argument("chunksize must be >= 1");
-    }
-    int costs_ok = !o.longest_first || costs.size() == n ? 1 : 0;
-    MPI_Bcast(&costs_ok, 1, MPI_INT, o.root, comm);
-    if (costs_ok == 0) {
-        throw std::invalid_argument("longest_first needs one cost per task on the root");
-    }
-}
-
 } // namespace
 
-ExecutionSummary execute_erased(const boost::mpi::communicator& comm, std::uint64_t n,
-                                std::size_t result_size, const ErasedTask& task,
-                                const ErasedSink& sink, const ExecutorOptions& options,
-                                std::span<const double> costs) {
-    check_options(comm, options, n, costs);
+ExecutionSummary execute_erased(const boost::mpi::communicator& comm, const Tasks& tasks,
+                                ResultFormat format, const ErasedTask& task, const ErasedSink& sink,
+                                const ExecutorOptions& options) {
+    const Setup setup = agree(comm, tasks, options);
     const boost::mpi::communicator ex(comm, boost::mpi::comm_duplicate);
-    // Worker numbers: every rank but a root that only dispatches (a lone root always works).
-    const bool root_works = options.root_works || ex.size() == 1;
+    // Worker numbers: every rank but a root that only dispatches.
     std::vector<int> worker_of_rank;
     int workers = 0;
     for (int r = 0; r < ex.size(); ++r) {
-        worker_of_rank.push_back(r != options.root || root_works ? workers++ : -1);
+        worker_of_rank.push_back(r != options.root || setup.root_work.works ? workers++ : -1);
     }
+    const Layout layout = layout_of(format);
     MPI_Barrier(ex);
     ExecutionSummary summary;
     std::exception_ptr sink_error;
+    std::string sink_error_text;
     if (ex.rank() == options.root) {
-        Master master(ex, n, result_size, task, sink, options, costs, worker_of_rank);
+        Master master(ex, tasks, setup, layout, task, sink, options, worker_of_rank);
         summary = master.run();
         sink_error = master.sink_error();
+        sink_error_text = master.sink_error_text();
     } else {
-        RemoteWorker(ex, n, result_size, task, options, workers).run();
+        RemoteWorker(ex, setup, layout, task, options, workers).run();
     }
-    // Every rank learns the outcome, so that every rank can exit with the same code.
-    std::uint64_t counts[3] = {summary.tasks, summary.completed, summary.failed};
-    MPI_Bcast(counts, 3, MPI_UINT64_T, options.root, ex);
-    summary.tasks = counts[0];
-    summary.completed = counts[1];
-    summary.failed = counts[2];
+    summary.root_worked = setup.root_work.works;
+    if (!setup.root_work.note.empty()) {
+        summary.notes.push_back(setup.root_work.note);
+    }
+    // Every rank learns the outcome, so that every rank can raise alike.
+    enum Outcome : std::uint64_t { ok = 0, tasks_failed = 1, sink_failed = 2 };
+    std::uint64_t outcome[4] = {summary.tasks, summary.completed, summary.failed, ok};
+    if (sink_error) {
+        outcome[3] = sink_failed;
+    } else if (summary.failed > 0) {
+        outcome[3] = tasks_failed;
+    }
+    MPI_Bcast(outcome, 4, MPI_UINT64_T, options.root, ex);
+    summary.tasks = outcome[0];
+    summary.completed = outcome[1];
+    summary.failed = outcome[2];
+    if (outcome[3] == ok) {
+        return summary;
+    }
+    const bool is_root = ex.rank() == options.root;
+    std::optional<execution_error> error;
+    std::string what = sink_error_text;
+    if (is_root && outcome[3] == tasks_failed) {
+        error.emplace(summary);
+        what = error->what();
+    }
+    boost::mpi::broadcast(ex, what, options.root); // the same what() on every rank
     if (sink_error) {
         std::rethrow_exception(sink_error); // on the root, after every worker has stopped
     }
-    return summary;
+    if (error) {
+        throw *error;
+    }
+    throw execution_error(what, std::move(summary));
 }
 
-} // namespace rankpool::detail
+} // namespace detail
+
+} // namespace rankpool

@@ -37,6 +37,8 @@ struct TaskFailure {
 class task_error : public std::runtime_error {
 public:
     explicit task_error(std::vector<TaskFailure> failures);
+    /// With a text of its own: the root's what(), repeated on ranks that hold no failures.
+    task_error(const std::string& what, std::vector<TaskFailure> failures);
     [[nodiscard]] const std::vector<TaskFailure>& failures() const noexcept { return failures_; }
 
 private:

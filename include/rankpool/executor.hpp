@@ -1,11 +1,16 @@
 // ProcessPoolExecutor.map over MPI: a master/worker executor with ordered or unordered results.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <functional>
+#include <memory>
 #include <span>
+#include <string>
+#include <string_view>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include <boost/mpi/communicator.hpp>
@@ -13,19 +18,15 @@
 #include "rankpool/errors.hpp"
 #include "rankpool/schedule.hpp"
 #include "rankpool/stop_token.hpp"
+#include "rankpool/tasks.hpp"
+#include "rankpool/wait.hpp"
 
 namespace rankpool {
-
-/// How idle ranks wait for the next message.
-enum class IdleWait {
-    backoff, ///< poll for ~50 us, then sleep in growing steps up to 1 ms: little CPU when idle
-    spin,    ///< poll without pause: lowest latency, one busy core per waiting rank
-};
 
 struct ExecutorOptions {
     Schedule schedule = Schedule::dynamic;
     std::uint64_t chunksize = 1;
-    bool longest_first = false; ///< hand out the costliest tasks first (needs costs)
+    bool longest_first = false; ///< hand out the costliest tasks first (needs the tasks' costs)
     bool ordered = true;        ///< results in input order (map) or as they complete (as_completed)
     bool keep_going = false;    ///< run every task despite failures, report them all at the end
     bool root_works = true;     ///< the root runs tasks too (on a thread of its own)
@@ -33,65 +34,175 @@ struct ExecutorOptions {
     int root = 0;
 };
 
-/// What a run did. `tasks`, `completed` and `failed` are known on every rank; the rest on the
-/// root only.
+/// What a run did. `tasks`, `completed`, `failed`, `root_worked` and `notes` are known on every
+/// rank; the rest on the root only.
 struct ExecutionSummary {
-    std::uint64_t tasks = 0;
-    std::uint64_t completed = 0;               ///< tasks that returned a result
-    std::uint64_t failed = 0;                  ///< tasks that threw
-    double makespan = 0;                       ///< seconds from the start to the last result (root)
-    std::vector<std::uint64_t> tasks_per_rank; ///< tasks each rank ran, indexed by rank (root)
+    std::uint64_t tasks = 0;        ///< tasks asked to run: the subset's size, or n
+    std::uint64_t completed = 0;    ///< tasks that returned a result
+    std::uint64_t failed = 0;       ///< tasks that threw
+    bool root_worked = false;       ///< whether the root ran tasks
+    std::vector<std::string> notes; ///< where the run differs from what was asked, and why
+    double makespan = 0;            ///< seconds from the start to the last result (root)
+    std::vector<std::uint64_t> tasks_per_rank; ///< tasks each rank ran (completed or failed),
+                                               ///< indexed by rank (root)
     std::vector<TaskFailure> failures;         ///< in task order (root)
     std::uint64_t chunks = 0;                  ///< chunks handed out (root)
 };
 
+/// Thrown by execute on every rank when a task threw (after the others stopped, or with
+/// keep_going after every task ran), or on the ranks other than the root when the root's
+/// on_result threw. what() is the same on every rank: the first failure's line as
+/// describe(TaskFailure) gives it, with "(and N more)", as map's task_error. failures() lists
+/// every failure on the root (empty elsewhere); summary() is the run's summary.
+class execution_error : public task_error {
+public:
+    /// On the root: what() from the failures.
+    explicit execution_error(ExecutionSummary summary);
+    /// Elsewhere: the root's what(), no failures.
+    execution_error(const std::string& what, ExecutionSummary summary);
+    [[nodiscard]] const ExecutionSummary& summary() const noexcept { return *summary_; }
+
+private:
+    std::shared_ptr<const ExecutionSummary> summary_; // shared: exceptions copy without throwing
+};
+
 namespace detail {
 
-/// A task with its result type erased: runs task `index`, writes the result's bytes to `out`,
-/// throws on failure.
-using ErasedTask = std::function<void(std::uint64_t index, void* out, const StopToken& stop)>;
+/// How results travel: `size` bytes each (trivially copyable results), or any number of bytes
+/// each when `variable`.
+struct ResultFormat {
+    std::size_t size = 0;
+    bool variable = false;
+};
+/// Where a task's result goes: `fixed` has room for ResultFormat::size bytes; a variable-size
+/// result appends its bytes to `bytes`.
+struct ResultOut {
+    unsigned char* fixed = nullptr;
+    std::vector<unsigned char>* bytes = nullptr;
+};
+/// A task with its result type erased: runs the task, writes its result to `out`, throws on
+/// failure.
+using ErasedTask = std::function<void(const TaskContext& context, const ResultOut& out)>;
 /// Receives a result's bytes on the root.
-using ErasedSink = std::function<void(std::uint64_t index, const void* result)>;
+using ErasedSink = std::function<void(std::uint64_t index, std::span<const unsigned char> result)>;
 
-ExecutionSummary execute_erased(const boost::mpi::communicator& comm, std::uint64_t n,
-                                std::size_t result_size, const ErasedTask& task,
-                                const ErasedSink& sink, const ExecutorOptions& options,
-                                std::span<const double> costs);
+ExecutionSummary execute_erased(const boost::mpi::communicator& comm, const Tasks& tasks,
+                                ResultFormat format, const ErasedTask& task, const ErasedSink& sink,
+                                const ExecutorOptions& options);
+
+/// Calls a task in whichever form it takes: task(index, stop), task(index) or task(context).
+template <class F>
+decltype(auto) call_task(F& f, const TaskContext& c) {
+    if constexpr (std::is_invocable_v<F&, std::uint64_t, const StopToken&>) {
+        return f(c.index, c.stop);
+    } else if constexpr (std::is_invocable_v<F&, std::uint64_t>) {
+        return f(c.index);
+    } else {
+        return f(c);
+    }
+}
+
+template <class F>
+inline constexpr bool is_task_v =
+    std::is_invocable_v<F&, std::uint64_t, const StopToken&> ||
+    std::is_invocable_v<F&, std::uint64_t> || std::is_invocable_v<F&, const TaskContext&>;
+
+/// The type a task returns, decayed (void if F is no task).
+template <class F>
+using task_result_t = std::decay_t<typename std::conditional_t<
+    std::is_invocable_v<F&, std::uint64_t, const StopToken&>,
+    std::invoke_result<F&, std::uint64_t, const StopToken&>,
+    std::conditional_t<
+        std::is_invocable_v<F&, std::uint64_t>, std::invoke_result<F&, std::uint64_t>,
+        std::conditional_t<std::is_invocable_v<F&, const TaskContext&>,
+                           std::invoke_result<F&, const TaskContext&>, std::type_identity<void>>>>::
+                                       type>;
+
+/// Results that travel as variable-size bytes, and the view on_result receives for each.
+template <class R>
+inline constexpr bool is_bytes_result_v =
+    std::is_same_v<R, std::string> || std::is_same_v<R, std::vector<std::byte>>;
+template <class R>
+using result_view_t = std::conditional_t<std::is_same_v<R, std::string>, std::string_view,
+                                         std::span<const std::byte>>;
 
 } // namespace detail
 
-/// ProcessPoolExecutor.map: runs task(i) (or task(i, stop_token)) for i in [0, n) across the
-/// ranks of `comm` and calls on_result(i, result) on the root, in index order when
-/// options.ordered (each as soon as it and all before it are done) or as each arrives. Every
-/// rank must pass the same n, task and options (every rank parses the same input); `costs`
-/// (one per task, read on the root) is needed only for longest_first. With one rank the root
-/// runs everything itself. A task that throws is reported, never hangs the others: the run stops
-/// (unless keep_going) and the summary lists the failure with its origin. Collective.
-/// R must be trivially copyable: results travel as bytes.
+/// ProcessPoolExecutor.map: runs each task of `tasks` across the ranks of `comm` and calls
+/// on_result(index, result) on the root, in index order when options.ordered (each as soon as it
+/// and every task before it in the set are done) or as each arrives. A task is called as
+/// task(const TaskContext&) (index, payload, stop token), task(index, const StopToken&) or
+/// task(index); a generic lambda must name TaskContext. Every rank must pass the same n, task
+/// and options (every rank parses the same input); the subset, payloads and costs are read on
+/// the root. With one rank the root runs everything itself; among several it runs tasks on a
+/// thread of its own (options.root_works) if MPI's thread level allows (see
+/// decide_root_work), and only dispatches otherwise, saying so in the summary's notes.
+///
+/// Results: a trivially copyable R travels as its bytes and on_result gets an R; a std::string
+/// or std::vector<std::byte> travels as variable-size bytes and on_result gets a
+/// std::string_view or std::span<const std::byte>, valid during the call. Anything else does not
+/// compile: serialize it into one of those.
+///
+/// Errors: a task that throws never hangs the others. The run stops (unless keep_going: then
+/// every task runs) and execute throws execution_error on every rank. If on_result throws, the
+/// run stops as well; the root rethrows that exception and the other ranks throw
+/// execution_error naming it. Bad tasks or options (a subset that is not sorted and unique,
+/// payloads or costs not one per task) throw std::invalid_argument on every rank. Collective.
+template <class F, class OnResult>
+ExecutionSummary execute(const boost::mpi::communicator& comm, const Tasks& tasks, F&& task,
+                         OnResult&& on_result, const ExecutorOptions& options = {}) {
+    static_assert(detail::is_task_v<F>, "rankpool::execute: a task must be callable as "
+                                        "task(const TaskContext&), task(index, const StopToken&) "
+                                        "or task(index)");
+    using R = detail::task_result_t<F>;
+    static_assert(std::is_trivially_copyable_v<R> || detail::is_bytes_result_v<R>,
+                  "rankpool::execute: a task must return a trivially copyable type (sent as its "
+                  "bytes) or std::string / std::vector<std::byte> (sent as variable-size bytes); "
+                  "serialize other results into one of those");
+    if constexpr (detail::is_bytes_result_v<R>) {
+        using View = detail::result_view_t<R>;
+        static_assert(std::is_invocable_v<OnResult&, std::uint64_t, View>,
+                      "rankpool::execute: with std::string (std::vector<std::byte>) results, "
+                      "on_result is called as on_result(index, std::string_view "
+                      "(std::span<const std::byte>))");
+        const detail::ErasedTask erased = [&task](const TaskContext& c,
+                                                  const detail::ResultOut& out) {
+            const R r = detail::call_task(task, c);
+            const auto* p = reinterpret_cast<const unsigned char*>(r.data());
+            out.bytes->insert(out.bytes->end(), p, p + r.size());
+        };
+        const detail::ErasedSink sink = [&on_result](std::uint64_t i,
+                                                     std::span<const unsigned char> bytes) {
+            using Elem = typename View::value_type;
+            on_result(i, View(reinterpret_cast<const Elem*>(bytes.data()), bytes.size()));
+        };
+        return detail::execute_erased(comm, tasks, {0, true}, erased, sink, options);
+    } else if constexpr (std::is_trivially_copyable_v<R>) {
+        const detail::ErasedTask erased = [&task](const TaskContext& c,
+                                                  const detail::ResultOut& out) {
+            const R r = detail::call_task(task, c);
+            std::memcpy(out.fixed, &r, sizeof(R));
+        };
+        const detail::ErasedSink sink = [&on_result](std::uint64_t i,
+                                                     std::span<const unsigned char> bytes) {
+            R r;
+            std::memcpy(&r, bytes.data(), sizeof(R));
+            on_result(i, r);
+        };
+        return detail::execute_erased(comm, tasks, {sizeof(R), false}, erased, sink, options);
+    } else {
+        return {}; // unreachable: the static_assert above has failed
+    }
+}
+
+/// The older call form: every index in [0, n), `costs` (one per task, read on the root) for
+/// longest_first. Same as execute(comm, Tasks(n).with_costs(costs), task, on_result, options).
 template <class F, class OnResult>
 ExecutionSummary execute(const boost::mpi::communicator& comm, std::uint64_t n, F&& task,
                          OnResult&& on_result, const ExecutorOptions& options = {},
                          std::span<const double> costs = {}) {
-    constexpr bool takes_token = std::is_invocable_v<F&, std::uint64_t, const StopToken&>;
-    using R =
-        std::conditional_t<takes_token, std::invoke_result<F&, std::uint64_t, const StopToken&>,
-                           std::invoke_result<F&, std::uint64_t>>::type;
-    static_assert(std::is_trivially_copyable_v<R>, "results travel as bytes");
-    const detail::ErasedTask erased = [&task](std::uint64_t i, void* out, const StopToken& stop) {
-        R r;
-        if constexpr (takes_token) {
-            r = task(i, stop);
-        } else {
-            r = task(i);
-        }
-        std::memcpy(out, &r, sizeof(R));
-    };
-    const detail::ErasedSink sink = [&on_result](std::uint64_t i, const void* bytes) {
-        R r;
-        std::memcpy(&r, bytes, sizeof(R));
-        on_result(i, r);
-    };
-    return detail::execute_erased(comm, n, sizeof(R), erased, sink, options, costs);
+    return execute(comm, Tasks(n).with_costs(costs), std::forward<F>(task),
+                   std::forward<OnResult>(on_result), options);
 }
 
 } // namespace rankpool

@@ -39,6 +39,8 @@ public:
     [[nodiscard]] std::span<const std::uint64_t> next(int worker);
     /// Tasks not yet handed out.
     [[nodiscard]] std::uint64_t remaining() const noexcept { return remaining_; }
+    /// The whole hand-out order; chunks are views into it.
+    [[nodiscard]] std::span<const std::uint64_t> order() const noexcept { return order_; }
 
 private:
     std::vector<std::uint64_t> order_;

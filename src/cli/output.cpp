@@ -79,6 +79,9 @@ public:
 
 private:
     nlohmann::ordered_json& at(std::uint64_t i) {
+        if (!values_.is_array()) {
+            values_ = nlohmann::ordered_json::array(); // results without begin(): no count known
+        }
         auto& a = values_.get_ref<nlohmann::ordered_json::array_t&>();
         if (i >= a.size()) {
             a.resize(i + 1);

@@ -61,8 +61,8 @@ std::vector<double> durations(const SleepArgs& a) {
                           "way");
     }
     for (const auto& line : parse_arg_lines(read_file(a.arg_file, "--arg-file"))) {
-        seconds.push_back(parse_seconds(
-            line.text, "--arg-file " + a.arg_file + " line " + std::to_string(line.number)));
+        seconds.push_back(parse_seconds(line.text, "--arg-file " + a.arg_file + " line " +
+                                                       std::to_string(line.number)));
     }
     return seconds;
 }
@@ -167,7 +167,7 @@ void add_sleep_command(CLI::App& app, std::optional<Command>& chosen) {
     sl->add_option("--repeat", a->repeat, "run the list of tasks K times over (default 1)")
         ->type_name("K");
     sl->add_option("--idle", a->idle,
-                   "how waiting ranks wait: backoff (default: poll ~50 us, then sleep up to\n"
+                   "how waiting ranks wait: backoff (default: poll 20 us, yield, then sleep up to\n"
                    "1 ms between polls, little CPU) or spin (poll without pause, lowest latency,\n"
                    "a busy core per waiting rank)")
         ->type_name("backoff|spin");

@@ -37,15 +37,17 @@ SleepReport run_sleep(const boost::mpi::communicator& comm, const SleepOptions& 
     for (std::uint64_t i = 0; i < costs.size(); ++i) {
         costs[i] = o.cost(i);
     }
-    if (root) {
+    const auto predict = [&] {
         r.lower_bound = makespan_lower_bound(costs, r.workers);
-        r.predicted = simulate_makespan(costs, r.workers, o.executor.schedule,
-                                        o.executor.chunksize, o.executor.longest_first);
+        r.predicted = simulate_makespan(costs, r.workers, o.executor.schedule, o.executor.chunksize,
+                                        o.executor.longest_first);
+    };
+    if (root) {
+        predict();
     }
-    if (!o.quiet && comm.rank() == o.executor.root) {
+    if (!o.quiet && root) {
         sink.begin({"seconds", "slept", "Done ", n, true});
     }
-
     const int rank = comm.rank();
     const auto sleep_task = [&](std::uint64_t i, const StopToken& stop) -> double {
         const double s = o.cost(i);
@@ -69,9 +71,19 @@ SleepReport run_sleep(const boost::mpi::communicator& comm, const SleepOptions& 
             sink.result(i, Value{o.cost(i)}, Value{s});
         }
     };
-    r.summary = execute(comm, n, sleep_task, on_result, o.executor, costs);
+    try {
+        r.summary = execute(comm, n, sleep_task, on_result, o.executor, costs);
+    } catch (const execution_error& e) {
+        r.summary = e.summary(); // the report lists the failures; the caller prints them
+    }
     if (!o.quiet && comm.rank() == o.executor.root) {
         sink.end();
+    }
+    if (!r.summary.root_worked && comm.size() > 1 && r.workers == comm.size()) {
+        r.workers = comm.size() - 1; // MPI's thread level made the root dispatch only
+        if (root) {
+            predict();
+        }
     }
     return r;
 }
@@ -118,6 +130,8 @@ nlohmann::ordered_json to_json(const SleepReport& r) {
           {"failures", failures}}},
         {"detail",
          {{"workers", r.workers},
+          {"root_worked", s.root_worked},
+          {"notes", s.notes},
           {"makespan", s.makespan},
           {"lower_bound", r.lower_bound},
           {"predicted", r.predicted},
@@ -150,6 +164,9 @@ std::vector<std::string> to_text(const SleepReport& r) {
                       static_cast<unsigned long long>(s.tasks),
                       static_cast<unsigned long long>(s.failed));
         lines.emplace_back(line);
+    }
+    for (const auto& note : s.notes) {
+        lines.push_back("note: " + note);
     }
     return lines;
 }

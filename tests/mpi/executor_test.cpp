@@ -1,11 +1,20 @@
 // Tests of rankpool/executor.hpp under mpiexec: ordered and unordered results, every schedule,
-// chunk sizes, more ranks than tasks, failures on rank 0 and elsewhere, keep-going, cancellation.
+// chunk sizes, more ranks than tasks, subsets, payloads, variable-size results, the hand-out
+// order, failures on rank 0 and elsewhere, keep-going, cancellation, a failing on_result.
+#include <algorithm>
 #include <chrono>
+#include <cstddef>
+#include <numeric>
 #include <stdexcept>
+#include <string>
 #include <thread>
 #include <vector>
 
+#include <boost/mpi/collectives/broadcast.hpp>
+#include <boost/mpi/collectives/gather.hpp>
 #include <boost/mpi/communicator.hpp>
+#include <boost/serialization/string.hpp>
+#include <boost/serialization/vector.hpp>
 #include <doctest/doctest.h>
 
 #include "rankpool/executor.hpp"
@@ -30,12 +39,12 @@ struct Collected {
     std::vector<std::uint64_t> values; // by index
 };
 
-Collected run(const boost::mpi::communicator& comm, std::uint64_t n, const ExecutorOptions& o,
+Collected run(const boost::mpi::communicator& comm, const Tasks& tasks, const ExecutorOptions& o,
               ExecutionSummary* summary = nullptr) {
     Collected c;
-    c.values.assign(n, 0);
+    c.values.assign(tasks.n(), 0);
     const auto s = execute(
-        comm, n, uneven,
+        comm, tasks, uneven,
         [&](std::uint64_t i, std::uint64_t v) {
             c.order.push_back(i);
             c.values[i] = v;
@@ -45,6 +54,11 @@ Collected run(const boost::mpi::communicator& comm, std::uint64_t n, const Execu
         *summary = s;
     }
     return c;
+}
+
+Collected run(const boost::mpi::communicator& comm, std::uint64_t n, const ExecutorOptions& o,
+              ExecutionSummary* summary = nullptr) {
+    return run(comm, Tasks(n), o, summary);
 }
 
 void check_all_results(const boost::mpi::communicator& comm, const Collected& c, std::uint64_t n,
@@ -57,6 +71,28 @@ void check_all_results(const boost::mpi::communicator& comm, const Collected& c,
     for (std::uint64_t i = 0; i < n; ++i) {
         CHECK(c.values[i] == i * i + 7);
     }
+}
+
+std::uint64_t sum(const std::vector<std::uint64_t>& v) {
+    return std::accumulate(v.begin(), v.end(), std::uint64_t{0});
+}
+
+/// The root's text, on every rank: to check that every rank raised the same what().
+std::string roots(const boost::mpi::communicator& comm, std::string text, int root = 0) {
+    boost::mpi::broadcast(comm, text, root);
+    return text;
+}
+
+/// Byte k of payload (or result) i: every byte depends on both, so a shifted buffer shows.
+char byte_of(std::uint64_t i, std::size_t k) {
+    return static_cast<char>('a' + (i * 7 + k * 3) % 26);
+}
+std::string text_of(std::uint64_t i, std::size_t size) {
+    std::string s(size, ' ');
+    for (std::size_t k = 0; k < size; ++k) {
+        s[k] = byte_of(i, k);
+    }
+    return s;
 }
 
 } // namespace
@@ -77,15 +113,13 @@ TEST_CASE("ordered results arrive in input order, every schedule and chunk size"
                 for (std::size_t k = 0; k < c.order.size(); ++k) {
                     CHECK(c.order[k] == k);
                 }
-                std::uint64_t ran = 0;
-                for (const auto t : summary.tasks_per_rank) {
-                    ran += t;
-                }
-                CHECK(ran == 23);
+                CHECK(sum(summary.tasks_per_rank) == 23);
             }
             CHECK(summary.tasks == 23);
             CHECK(summary.completed == 23);
             CHECK(summary.failed == 0);
+            CHECK(summary.root_worked); // the test main asks for MPI_THREAD_FUNNELED
+            CHECK(summary.notes.empty());
         }
     }
 }
@@ -122,6 +156,8 @@ TEST_CASE("another root, and a root that only dispatches") {
     ExecutionSummary summary;
     const auto c = run(world, 17, o, &summary);
     check_all_results(world, c, 17, o.root);
+    CHECK(summary.root_worked == (world.size() == 1)); // alone, the root always works
+    CHECK(summary.notes.empty());                      // as asked: nothing to note
     if (world.rank() == o.root && world.size() > 1) {
         CHECK(summary.tasks_per_rank[static_cast<std::size_t>(o.root)] == 0);
     }
@@ -134,30 +170,326 @@ TEST_CASE("spin waiting gives the same results") {
     check_all_results(world, run(world, 19, o), 19, 0);
 }
 
-TEST_CASE("longest-first changes the hand-out order, not the result order") {
+TEST_CASE("a subset of the tasks: results for it alone, in index order") {
     const boost::mpi::communicator world;
-    std::vector<double> costs(12);
-    for (std::size_t i = 0; i < costs.size(); ++i) {
-        costs[i] = static_cast<double>(i);
-    }
-    ExecutorOptions o;
-    o.longest_first = true;
-    Collected c;
-    c.values.assign(12, 0);
-    execute(
-        world, 12, uneven,
-        [&](std::uint64_t i, std::uint64_t v) {
-            c.order.push_back(i);
-            c.values[i] = v;
-        },
-        o, costs);
-    check_all_results(world, c, 12, 0);
-    if (world.rank() == 0) {
-        CHECK(std::is_sorted(c.order.begin(), c.order.end()));
+    const std::vector<std::uint64_t> subset = {3, 4, 7, 20, 21, 22, 39};
+    for (const Schedule s : all_schedules) {
+        for (const std::uint64_t chunk : {1, 2, 50}) {
+            for (const bool ordered : {true, false}) {
+                CAPTURE(to_string(s));
+                CAPTURE(chunk);
+                CAPTURE(ordered);
+                ExecutorOptions o;
+                o.schedule = s;
+                o.chunksize = chunk;
+                o.ordered = ordered;
+                ExecutionSummary summary;
+                // Only the root reads the subset: the others pass none.
+                Tasks tasks(40);
+                if (world.rank() == 0) {
+                    tasks.only(subset);
+                }
+                const auto c = run(world, tasks, o, &summary);
+                CHECK(summary.tasks == subset.size());
+                CHECK(summary.completed == subset.size());
+                if (world.rank() != 0) {
+                    CHECK(c.order.empty());
+                    continue;
+                }
+                auto got = c.order;
+                if (!ordered) {
+                    std::sort(got.begin(), got.end());
+                }
+                CHECK(got == subset);
+                for (const auto i : subset) {
+                    CHECK(c.values[i] == i * i + 7);
+                }
+                CHECK(sum(summary.tasks_per_rank) == subset.size());
+                CHECK(summary.failures.empty());
+            }
+        }
     }
 }
 
-TEST_CASE("a task that throws: on rank 0 and on the last rank, with its origin") {
+TEST_CASE("subsets smaller than the ranks, empty, and longest-first within a subset") {
+    const boost::mpi::communicator world;
+    for (const std::vector<std::uint64_t>& subset :
+         {std::vector<std::uint64_t>{}, {17}, {0, 39}, {5, 6, 7}}) {
+        CAPTURE(subset.size());
+        ExecutionSummary summary;
+        const auto c = run(world, Tasks(40).only(subset), {}, &summary);
+        CHECK(summary.tasks == subset.size());
+        CHECK(summary.completed == subset.size());
+        if (world.rank() == 0) {
+            CHECK(c.order == subset);
+        }
+    }
+    // Costs are by task index (i % 10): the subset's hand-out order is 39 (9), 8 (8), 25 (5),
+    // 2 and 12 (2, in index order), 1 (1); rank r runs the r-th of these first.
+    std::vector<double> costs(40);
+    for (std::size_t i = 0; i < costs.size(); ++i) {
+        costs[i] = static_cast<double>(i % 10);
+    }
+    const std::vector<std::uint64_t> subset = {1, 2, 8, 12, 25, 39};
+    const std::vector<std::uint64_t> handout = {39, 8, 25, 2, 12, 1};
+    ExecutorOptions o;
+    o.longest_first = true;
+    std::vector<std::uint64_t> ran; // tasks this rank ran, in the order it ran them
+    std::vector<std::uint64_t> got;
+    execute(
+        world, Tasks(40).only(subset).with_costs(costs),
+        [&](std::uint64_t i) {
+            ran.push_back(i);
+            return i;
+        },
+        [&](std::uint64_t i, std::uint64_t v) {
+            CHECK(v == i);
+            got.push_back(i);
+        },
+        o);
+    std::vector<std::vector<std::uint64_t>> all;
+    boost::mpi::gather(world, ran, all, 0);
+    if (world.rank() == 0) {
+        CHECK(got == subset);
+        for (std::size_t r = 0; r < all.size() && r < handout.size(); ++r) {
+            CAPTURE(r);
+            REQUIRE_FALSE(all[r].empty());
+            CHECK(all[r].front() == handout[r]);
+        }
+    }
+}
+
+TEST_CASE("longest-first changes the hand-out order, not the result order") {
+    const boost::mpi::communicator world;
+    const std::uint64_t n = 12;
+    std::vector<double> costs(n);
+    for (std::size_t i = 0; i < costs.size(); ++i) {
+        costs[i] = static_cast<double>(i); // task 11 is the costliest
+    }
+    for (const bool longest_first : {true, false}) {
+        CAPTURE(longest_first);
+        ExecutorOptions o;
+        o.longest_first = longest_first;
+        std::vector<std::uint64_t> ran; // tasks this rank ran, in the order it ran them
+        std::vector<std::uint64_t> got;
+        // On the root the tasks run on its task thread; `ran` is read after execute returns.
+        execute(
+            world, Tasks(n).with_costs(costs),
+            [&](std::uint64_t i) {
+                ran.push_back(i);
+                return uneven(i);
+            },
+            [&](std::uint64_t i, std::uint64_t) { got.push_back(i); }, o);
+        std::vector<std::vector<std::uint64_t>> all;
+        boost::mpi::gather(world, ran, all, 0);
+        if (world.rank() != 0) {
+            continue;
+        }
+        CHECK(std::is_sorted(got.begin(), got.end()));
+        CHECK(got.size() == n);
+        // Dynamic, chunks of one: rank r (worker r) gets the r-th task of the hand-out order
+        // first, and each rank runs its tasks in hand-out order.
+        std::vector<std::uint64_t> every;
+        for (std::size_t r = 0; r < all.size(); ++r) {
+            CAPTURE(r);
+            REQUIRE_FALSE(all[r].empty());
+            CHECK(all[r].front() == (longest_first ? n - 1 - r : r));
+            if (longest_first) {
+                CHECK(std::is_sorted(all[r].rbegin(), all[r].rend()));
+            } else {
+                CHECK(std::is_sorted(all[r].begin(), all[r].end()));
+            }
+            every.insert(every.end(), all[r].begin(), all[r].end());
+        }
+        std::sort(every.begin(), every.end());
+        std::vector<std::uint64_t> expected(n);
+        std::iota(expected.begin(), expected.end(), std::uint64_t{0});
+        CHECK(every == expected);
+    }
+}
+
+TEST_CASE("payloads reach their tasks intact: empty, small and over 64 KiB") {
+    const boost::mpi::communicator world;
+    const std::vector<std::size_t> sizes = {0, 1, 100, 70000, 0, 3, 200000, 65536, 7, 0, 12, 1};
+    const std::uint64_t n = sizes.size();
+    std::vector<std::string> payloads;
+    std::vector<std::vector<std::byte>> byte_payloads;
+    std::vector<double> costs;
+    if (world.rank() == 0) { // payloads are read on the root only
+        for (std::uint64_t i = 0; i < n; ++i) {
+            payloads.push_back(text_of(i, sizes[i]));
+            const auto b = std::as_bytes(std::span(payloads.back()));
+            byte_payloads.emplace_back(b.begin(), b.end());
+            costs.push_back(static_cast<double>(sizes[i]));
+        }
+    }
+    struct Case {
+        Schedule schedule;
+        std::uint64_t chunksize;
+        bool longest_first;
+        bool subset;
+        bool bytes;
+    };
+    const std::vector<std::uint64_t> subset = {0, 2, 3, 6, 7, 11};
+    for (const Case k : {Case{Schedule::dynamic, 1, false, false, false},
+                         Case{Schedule::static_block, 1, false, false, true},
+                         Case{Schedule::dynamic, 3, true, false, false},
+                         Case{Schedule::cyclic, 2, true, true, true}}) {
+        CAPTURE(to_string(k.schedule));
+        CAPTURE(k.chunksize);
+        CAPTURE(k.longest_first);
+        CAPTURE(k.subset);
+        ExecutorOptions o;
+        o.schedule = k.schedule;
+        o.chunksize = k.chunksize;
+        o.longest_first = k.longest_first;
+        Tasks tasks(n);
+        if (world.rank() == 0) {
+            if (k.bytes) {
+                tasks.with_payloads(byte_payloads);
+            } else {
+                tasks.with_payloads(payloads);
+            }
+            tasks.with_costs(costs);
+            if (k.subset) {
+                tasks.only(subset);
+            }
+        }
+        std::vector<std::uint64_t> got;
+        const auto s = execute(
+            world, tasks,
+            [&](const TaskContext& c) -> std::uint64_t {
+                // What arrived must be exactly the payload the root holds for this index.
+                if (c.payload_text() != text_of(c.index, sizes[c.index])) {
+                    throw std::runtime_error("payload of task " + std::to_string(c.index) +
+                                             " arrived damaged");
+                }
+                return c.payload.size();
+            },
+            [&](std::uint64_t i, std::uint64_t size) {
+                CHECK(size == sizes[i]);
+                got.push_back(i);
+            },
+            o);
+        CHECK(s.failed == 0);
+        if (world.rank() == 0) {
+            if (k.subset) {
+                CHECK(got == subset);
+            } else {
+                CHECK(got.size() == n);
+            }
+        }
+    }
+}
+
+TEST_CASE("payloads from a function; a task without payloads sees an empty one") {
+    const boost::mpi::communicator world;
+    const std::string big(100000, 'x');
+    std::vector<std::uint64_t> sizes;
+    execute(
+        world,
+        Tasks(5).with_payloads(
+            [&](std::uint64_t i) {
+                return std::as_bytes(std::span(big.data(), static_cast<std::size_t>(i * 20000)));
+            },
+            5),
+        [](const TaskContext& c) {
+            return c.payload_text() == std::string(c.index * 20000, 'x') ? c.payload.size()
+                                                                         : std::size_t{1};
+        },
+        [&](std::uint64_t, std::size_t size) { sizes.push_back(size); });
+    if (world.rank() == 0) {
+        CHECK(sizes == std::vector<std::uint64_t>{0, 20000, 40000, 60000, 80000});
+    }
+    std::vector<std::uint64_t> empty;
+    execute(
+        world, Tasks(4), [](const TaskContext& c) { return c.payload.size(); },
+        [&](std::uint64_t, std::size_t size) { empty.push_back(size); });
+    if (world.rank() == 0) {
+        CHECK(empty == std::vector<std::uint64_t>{0, 0, 0, 0});
+    }
+}
+
+TEST_CASE("variable-size results: strings and bytes, empty and large, in either order") {
+    const boost::mpi::communicator world;
+    // Empty for i % 4 == 0, 300000 bytes for task 5, 10 i bytes otherwise.
+    const auto size_of = [](std::uint64_t i) -> std::size_t {
+        return i % 4 == 0 ? 0 : i == 5 ? 300000 : 10 * i;
+    };
+    const std::uint64_t n = 23;
+    for (const std::uint64_t chunk : {1, 4}) {
+        for (const bool ordered : {true, false}) {
+            CAPTURE(chunk);
+            CAPTURE(ordered);
+            ExecutorOptions o;
+            o.chunksize = chunk;
+            o.ordered = ordered;
+            std::vector<std::uint64_t> got;
+            const auto s = execute(
+                world, n, [&](std::uint64_t i) { return text_of(i, size_of(i)); },
+                [&](std::uint64_t i, std::string_view r) {
+                    CHECK(r == text_of(i, size_of(i)));
+                    got.push_back(i);
+                },
+                o);
+            CHECK(s.completed == n);
+            if (world.rank() == 0) {
+                CHECK(got.size() == n);
+                if (ordered) {
+                    CHECK(std::is_sorted(got.begin(), got.end()));
+                }
+            }
+        }
+    }
+    std::vector<std::uint64_t> got;
+    execute(
+        world, n,
+        [&](std::uint64_t i) {
+            const auto t = text_of(i, size_of(i));
+            const auto b = std::as_bytes(std::span(t));
+            return std::vector<std::byte>(b.begin(), b.end());
+        },
+        [&](std::uint64_t i, std::span<const std::byte> r) {
+            CHECK(std::string_view(reinterpret_cast<const char*>(r.data()), r.size()) ==
+                  text_of(i, size_of(i)));
+            got.push_back(i);
+        });
+    if (world.rank() == 0) {
+        CHECK(got.size() == n);
+    }
+}
+
+TEST_CASE("variable-size results around failures keep their bytes apart") {
+    const boost::mpi::communicator world;
+    ExecutorOptions o;
+    o.keep_going = true;
+    o.chunksize = 4; // failures in the middle of chunks
+    std::vector<std::uint64_t> got;
+    try {
+        execute(
+            world, 20,
+            [](std::uint64_t i) {
+                if (i % 3 == 1) {
+                    throw std::runtime_error("no " + std::to_string(i));
+                }
+                return text_of(i, 1000 + i);
+            },
+            [&](std::uint64_t i, std::string_view r) {
+                CHECK(r == text_of(i, 1000 + i));
+                got.push_back(i);
+            },
+            o);
+        FAIL("execute did not throw");
+    } catch (const execution_error& e) {
+        CHECK(e.summary().failed == 7);
+        CHECK(e.summary().completed == 13);
+    }
+    if (world.rank() == 0) {
+        CHECK(got == std::vector<std::uint64_t>{0, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18});
+    }
+}
+
+TEST_CASE("a task that throws: execution_error on every rank, with its origin") {
     const boost::mpi::communicator world;
     // Static schedule: worker w gets block w, so task 0 runs on rank 0 and the last task on the
     // last rank.
@@ -167,53 +499,110 @@ TEST_CASE("a task that throws: on rank 0 and on the last rank, with its origin")
         ExecutorOptions o;
         o.schedule = Schedule::static_block;
         std::vector<std::uint64_t> got;
-        const auto s = execute(
-            world, n,
-            [&](std::uint64_t i) -> std::uint64_t {
-                if (i == bad) {
-                    throw std::runtime_error("bad task " + std::to_string(i));
+        std::string what;
+        try {
+            execute(
+                world, n,
+                [&](std::uint64_t i) -> std::uint64_t {
+                    if (i == bad) {
+                        throw std::runtime_error("bad task " + std::to_string(i));
+                    }
+                    return i;
+                },
+                [&](std::uint64_t i, std::uint64_t) { got.push_back(i); }, o);
+            FAIL("execute did not throw");
+        } catch (const execution_error& e) {
+            what = e.what();
+            const auto& s = e.summary();
+            CHECK(s.failed == 1);
+            CHECK(s.completed < n);
+            if (world.rank() == 0) {
+                REQUIRE(e.failures().size() == 1);
+                CHECK(e.failures() == s.failures);
+                const auto& f = s.failures[0];
+                CHECK(f.index == bad);
+                CHECK(f.rank == (bad == 0 ? 0 : world.size() - 1));
+                CHECK(f.message == "bad task " + std::to_string(bad));
+                CHECK_FALSE(f.host.empty());
+                CHECK(what == describe(f)); // map's form: "task 3 failed on rank 1 (host): ..."
+                CHECK(sum(s.tasks_per_rank) == s.completed + s.failed);
+                // results stop at the first failure, in order
+                for (const auto i : got) {
+                    CHECK(i < bad);
                 }
-                return i;
-            },
-            [&](std::uint64_t i, std::uint64_t) { got.push_back(i); }, o);
-        CHECK(s.failed == 1);
-        CHECK(s.completed < n);
-        if (world.rank() == 0) {
-            REQUIRE(s.failures.size() == 1);
-            CHECK(s.failures[0].index == bad);
-            CHECK(s.failures[0].rank == (bad == 0 ? 0 : world.size() - 1));
-            CHECK(s.failures[0].message == "bad task " + std::to_string(bad));
-            CHECK_FALSE(s.failures[0].host.empty());
-            // results stop at the first failure, in order
-            for (const auto i : got) {
-                CHECK(i < bad);
+            } else {
+                CHECK(e.failures().empty());
             }
         }
+        CHECK(what == roots(world, what)); // the same line on every rank
+        CHECK(what.rfind("task " + std::to_string(bad) + " failed on rank ", 0) == 0);
     }
 }
 
-TEST_CASE("keep going: every other task runs and every failure is reported") {
+TEST_CASE("keep going: every other task runs, then every failure is reported") {
     const boost::mpi::communicator world;
     ExecutorOptions o;
     o.keep_going = true;
     std::vector<std::uint64_t> got;
-    const auto s = execute(
-        world, 20,
-        [](std::uint64_t i) -> std::uint64_t {
-            if (i % 5 == 2) {
-                throw std::runtime_error("multiple of five plus two");
+    std::string what;
+    try {
+        execute(
+            world, 20,
+            [](std::uint64_t i) -> std::uint64_t {
+                if (i % 5 == 2) {
+                    throw std::runtime_error("multiple of five plus two");
+                }
+                return i;
+            },
+            [&](std::uint64_t i, std::uint64_t) { got.push_back(i); }, o);
+        FAIL("execute did not throw");
+    } catch (const execution_error& e) {
+        what = e.what();
+        const auto& s = e.summary();
+        CHECK(s.failed == 4);
+        CHECK(s.completed == 16);
+        if (world.rank() == 0) {
+            REQUIRE(e.failures().size() == 4);
+            CHECK(e.failures()[0].index == 2);
+            CHECK(e.failures()[3].index == 17);
+            CHECK(what == describe(e.failures()[0]) + " (and 3 more)");
+            CHECK(got.size() == 16);
+            CHECK(std::is_sorted(got.begin(), got.end()));
+            CHECK(sum(s.tasks_per_rank) == 20);
+        }
+    }
+    CHECK(what == roots(world, what));
+}
+
+TEST_CASE("after an early stop, tasks_per_rank counts the tasks that ran") {
+    const boost::mpi::communicator world;
+    for (const Schedule s : {Schedule::static_block, Schedule::dynamic}) {
+        CAPTURE(to_string(s));
+        ExecutorOptions o;
+        o.schedule = s;
+        o.chunksize = 3;
+        try {
+            // Task 4 fails at once; the others take a moment, so most are never run.
+            execute(
+                world, 60,
+                [](std::uint64_t i, const StopToken& stop) -> std::uint64_t {
+                    if (i == 4) {
+                        throw std::runtime_error("four");
+                    }
+                    if (!sleep_unless_stopped(0.02, stop)) {
+                        throw task_cancelled();
+                    }
+                    return i;
+                },
+                [](std::uint64_t, std::uint64_t) {}, o);
+            FAIL("execute did not throw");
+        } catch (const execution_error& e) {
+            const auto& summary = e.summary();
+            CHECK(summary.failed == 1);
+            if (world.rank() == 0) {
+                CHECK(sum(summary.tasks_per_rank) == summary.completed + summary.failed);
             }
-            return i;
-        },
-        [&](std::uint64_t i, std::uint64_t) { got.push_back(i); }, o);
-    CHECK(s.failed == 4);
-    CHECK(s.completed == 16);
-    if (world.rank() == 0) {
-        REQUIRE(s.failures.size() == 4);
-        CHECK(s.failures[0].index == 2);
-        CHECK(s.failures[3].index == 17);
-        CHECK(got.size() == 16);
-        CHECK(std::is_sorted(got.begin(), got.end()));
+        }
     }
 }
 
@@ -224,43 +613,70 @@ TEST_CASE("a failure stops long tasks that watch their stop token") {
     }
     // Task 0 (rank 0's thread) fails after a moment; the others would sleep for 60 s.
     const auto start = std::chrono::steady_clock::now();
-    const auto s = execute(
-        world, static_cast<std::uint64_t>(world.size()),
-        [](std::uint64_t i, const StopToken& stop) -> double {
-            if (i == 0) {
-                std::this_thread::sleep_for(std::chrono::milliseconds(50));
-                throw std::runtime_error("first task fails");
-            }
-            if (!sleep_unless_stopped(60, stop)) {
-                throw task_cancelled();
-            }
-            return 60;
-        },
-        [](std::uint64_t, double) {});
+    try {
+        execute(
+            world, static_cast<std::uint64_t>(world.size()),
+            [](std::uint64_t i, const StopToken& stop) -> double {
+                if (i == 0) {
+                    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+                    throw std::runtime_error("first task fails");
+                }
+                if (!sleep_unless_stopped(60, stop)) {
+                    throw task_cancelled();
+                }
+                return 60;
+            },
+            [](std::uint64_t, double) {});
+        FAIL("execute did not throw");
+    } catch (const execution_error& e) {
+        CHECK(e.summary().failed == 1);
+        CHECK(e.summary().completed == 0);
+    }
     const double took =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    CHECK(s.failed == 1);
-    CHECK(s.completed == 0);
     // Not a speed claim: a run that waited for the 60 s sleeps would have been cut by ctest.
     CHECK(took < 30);
 }
 
-TEST_CASE("an exception from on_result reaches the root's caller; workers stop") {
+TEST_CASE("an exception from on_result: rethrown on the root, execution_error elsewhere") {
     const boost::mpi::communicator world;
-    bool raised = false;
-    try {
-        execute(
-            world, 10, [](std::uint64_t i) { return i; },
-            [](std::uint64_t i, std::uint64_t) {
-                if (i == 3) {
-                    throw std::logic_error("sink refuses 3");
-                }
-            });
-    } catch (const std::logic_error& e) {
-        raised = true;
-        CHECK(std::string(e.what()) == "sink refuses 3");
+    for (const bool bytes : {false, true}) {
+        CAPTURE(bytes);
+        std::string what;
+        bool logic = false;
+        const auto refuse = [](std::uint64_t i) {
+            if (i == 3) {
+                throw std::logic_error("sink refuses 3");
+            }
+        };
+        try {
+            if (bytes) {
+                execute(
+                    world, 10, [](std::uint64_t i) { return std::string(i, 'b'); },
+                    [&](std::uint64_t i, std::string_view) { refuse(i); });
+            } else {
+                execute(
+                    world, 10, [](std::uint64_t i) { return i; },
+                    [&](std::uint64_t i, std::uint64_t) { refuse(i); });
+            }
+            FAIL("execute did not throw");
+        } catch (const std::logic_error& e) {
+            logic = true;
+            what = e.what();
+        } catch (const task_error& e) {
+            what = e.what();
+            CHECK(dynamic_cast<const execution_error*>(&e) != nullptr);
+        }
+        CHECK(logic == (world.rank() == 0));
+        if (world.rank() == 0) {
+            CHECK(what == "sink refuses 3");
+        } else {
+            CHECK(what.rfind("on_result for task 3 failed on rank 0 (", 0) == 0);
+            CHECK(what.find("): sink refuses 3") != std::string::npos);
+        }
+        // Nothing was left in flight: the next run on the same communicator is whole.
+        check_all_results(world, run(world, 9, {}), 9, 0);
     }
-    CHECK(raised == (world.rank() == 0));
 }
 
 TEST_CASE("runs on a sub-communicator") {
@@ -270,18 +686,46 @@ TEST_CASE("runs on a sub-communicator") {
     check_all_results(half, c, 9, 0);
 }
 
-TEST_CASE("bad options are refused on every rank") {
+TEST_CASE("bad options and bad task sets are refused on every rank alike") {
     const boost::mpi::communicator world;
-    ExecutorOptions o;
-    o.chunksize = 0;
-    CHECK_THROWS_AS(
-        execute(
-            world, 3, [](std::uint64_t i) { return i; }, [](std::uint64_t, std::uint64_t) {}, o),
-        std::invalid_argument);
+    const auto refused = [&](const Tasks& tasks, const ExecutorOptions& o) {
+        std::string what = "accepted";
+        try {
+            execute(
+                world, tasks, [](std::uint64_t i) { return i; },
+                [](std::uint64_t, std::uint64_t) {}, o);
+        } catch (const std::invalid_argument& e) {
+            what = e.what();
+        }
+        CHECK(what == roots(world, what));
+        return what;
+    };
+    ExecutorOptions zero;
+    zero.chunksize = 0;
+    CHECK(refused(Tasks(3), zero) == "chunksize must be >= 1");
     ExecutorOptions lf;
     lf.longest_first = true; // without costs
-    CHECK_THROWS_AS(
-        execute(
-            world, 3, [](std::uint64_t i) { return i; }, [](std::uint64_t, std::uint64_t) {}, lf),
-        std::invalid_argument);
+    CHECK(refused(Tasks(3), lf) == "longest_first needs one cost per task on the root");
+    // The root's task set decides; the others pass a plain Tasks(n).
+    const std::vector<std::uint64_t> unsorted = {1, 0};
+    const std::vector<std::uint64_t> twice = {1, 1};
+    const std::vector<std::uint64_t> outside = {2, 3};
+    const std::vector<std::string> two = {"a", "b"};
+    const std::vector<double> costs = {1, 2};
+    const auto on_root = [&](auto&& build) {
+        Tasks t(3);
+        if (world.rank() == 0) {
+            build(t);
+        }
+        return t;
+    };
+    CHECK(refused(on_root([&](Tasks& t) { t.only(unsorted); }), {}) ==
+          "task subset: must be sorted and unique, but 0 follows 1");
+    CHECK(refused(on_root([&](Tasks& t) { t.only(twice); }), {}) ==
+          "task subset: must be sorted and unique, but 1 follows 1");
+    CHECK(refused(on_root([&](Tasks& t) { t.only(outside); }), {}) ==
+          "task subset: index 3 is not below n = 3");
+    CHECK(refused(on_root([&](Tasks& t) { t.with_payloads(two); }), {}) ==
+          "2 payloads for 3 tasks");
+    CHECK(refused(on_root([&](Tasks& t) { t.with_costs(costs); }), {}) == "2 costs for 3 tasks");
 }

@@ -8,7 +8,7 @@ if(NOT code EQUAL 0)
   message(FATAL_ERROR "the example exited with ${code}")
 endif()
 set(expected "squares\\[99\\] = 9801, halves\\[0\\] = 1.5, sum = 328350 in [0-9.]+ s, 100 tasks, "
-             "last 49.5\n")
+             "last 49.5, 15 chars\n")
 string(CONCAT expected ${expected})
 if(NOT out MATCHES "^${expected}$")
   message(FATAL_ERROR "the example printed something other than the README says")
