@@ -173,7 +173,8 @@ def report_executor(cells: dict[str, dict[str, Runs]]) -> None:
         if key.startswith("idle="):
             wall = med([j["wall"] for j in js])
             cpu = med([j["user"] + j["sys"] for j in js])
-            print(f"| {key.split('=')[1]} | {wall:.2f} | {cpu:.2f} | {100 * cpu / (wall * 4):.1f}% |")
+            share = 100 * cpu / (wall * 4)
+            print(f"| {key.split('=')[1]} | {wall:.2f} | {cpu:.2f} | {share:.1f}% |")
 
 
 SUITES = {
