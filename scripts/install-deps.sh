@@ -2,7 +2,8 @@
 # Installs what rankpool builds and runs with, from Debian 12's packages.
 set -euo pipefail
 packages=(openmpi-bin libopenmpi-dev libboost-mpi-dev libboost-serialization-dev doctest-dev
-          libcli11-dev nlohmann-json3-dev cmake g++ make clang-format)
+          libcli11-dev nlohmann-json3-dev cmake g++ make clang-format python3-numpy
+          python3-matplotlib)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

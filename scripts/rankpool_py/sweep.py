@@ -101,11 +101,15 @@ def outputs(csv_path: Path) -> tuple[Path, Path]:
     return Path(f"{stem}.jsonl"), Path(f"{stem}.meta.json")
 
 
+# Commands whose first positional argument is their problem size N.
+SIZE_FIRST = ("squares", "spawn", "compare")
+
+
 def scale_command(args: list[str], factor: int) -> list[str]:
     """Weak scaling: the command with its problem size times `factor`.
 
-    The size is the value of --repeat when the command has one (sleep: tasks), else the
-    number right after the command name (squares N)."""
+    The size is the value of --repeat when the command has one (sleep: tasks, each of the
+    given lengths), else N right after a command that takes N first (squares N)."""
     out = list(args)
     for i, word in enumerate(out):
         if word == "--repeat" and i + 1 < len(out) and out[i + 1].isdigit():
@@ -114,12 +118,12 @@ def scale_command(args: list[str], factor: int) -> list[str]:
         if word.startswith("--repeat=") and word[9:].isdigit():
             out[i] = f"--repeat={int(word[9:]) * factor}"
             return out
-    if len(out) >= 2 and out[1].isdigit():
+    if len(out) >= 2 and out[0] in SIZE_FIRST and out[1].isdigit():
         out[1] = str(int(out[1]) * factor)
         return out
     raise UsageError(
-        "--mode weak scales the problem size: put N right after the command name "
-        "(squares N ...) or give --repeat (sleep ... --repeat N)"
+        "--mode weak scales the problem size: give N per rank right after the command name "
+        "(squares N ...) or --repeat N (sleep S ... --repeat N)"
     )
 
 
