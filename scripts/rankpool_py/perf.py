@@ -182,17 +182,19 @@ def bootstrap_amdahl(
 
 
 def fit_latency_bandwidth(
-    sizes: Sequence[int], seconds: Sequence[float], large: int = 1 << 20
+    sizes: Sequence[int], seconds: Sequence[float], small: int = 1024, large: int = 1 << 20
 ) -> tuple[float, float]:
     """Hockney's t(m) = alpha + m / beta from one-way ping-pong times.
 
-    alpha: the time of the smallest message; beta: 1 / slope of a least-squares line through the
-    messages of at least `large` bytes (a single line through all sizes lets the large messages
-    decide alpha). Returns (alpha seconds, beta bytes per second)."""
+    alpha: the median time of the messages of at most `small` bytes (their size costs nothing
+    yet; the median shrugs off a trial that a shared machine disturbed); beta: 1 / slope of a
+    least-squares line through the messages of at least `large` bytes (a single line through
+    all sizes lets the large messages decide alpha). Returns (alpha s, beta bytes per s)."""
     pairs = sorted(zip(sizes, seconds))
-    if not pairs:
-        raise ValueError("no ping-pong times")
-    alpha = pairs[0][1]
+    if len(pairs) < 2:
+        raise ValueError("a latency and a bandwidth need at least two message sizes")
+    few = [t for m, t in pairs if m <= small] or [pairs[0][1]]
+    alpha = median(few)
     big = [(m, t) for m, t in pairs if m >= large]
     if len(big) < 2:
         big = pairs[-2:]
@@ -279,3 +281,14 @@ def chunk_to_avoid_saturation(t: float, workers: int, dispatch: float) -> int:
     if t <= 0:
         raise ValueError("tasks of zero length always saturate the master")
     return max(1, math.ceil(workers * dispatch / t))
+
+
+def best_chunk(n: int, t: float, workers: int, m: Machine) -> int:
+    """The chunk size with the smallest predicted makespan (the smallest such k on ties):
+    large enough that the master keeps up, small enough that the last round stays short."""
+    best_k, best_t = 1, math.inf
+    for k in range(1, max(1, math.ceil(n / workers)) + 1):
+        tk = executor_time(n, t, workers, k, m)
+        if tk < best_t:
+            best_k, best_t = k, tk
+    return best_k

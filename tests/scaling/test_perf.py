@@ -1,7 +1,6 @@
 """Unit tests of scripts/rankpool_py's pure parts: perf's math on synthetic data with known
 answers, the report adapter on today's reports and the envelope, and the sweep's helpers."""
 
-import math
 import random
 import sys
 import unittest
@@ -99,8 +98,12 @@ class LatencyBandwidth(unittest.TestCase):
         alpha, beta = 2e-6, 5e9
         sizes = [0, 8, 1024, 1 << 20, 1 << 22, 1 << 24]
         alpha_fit, beta_fit = perf.fit_latency_bandwidth(sizes, [alpha + m / beta for m in sizes])
-        self.assertAlmostEqual(alpha_fit, alpha)
+        self.assertAlmostEqual(alpha_fit, alpha + 8 / beta)  # the median of 0, 8, 1024 bytes
         self.assertAlmostEqual(beta_fit / beta, 1.0, places=9)
+        # one disturbed small message does not move alpha
+        noisy = [alpha + m / beta for m in sizes]
+        noisy[1] *= 50
+        self.assertAlmostEqual(perf.fit_latency_bandwidth(sizes, noisy)[0], alpha + 1024 / beta)
 
 
 class Model(unittest.TestCase):
@@ -128,6 +131,13 @@ class Model(unittest.TestCase):
         self.assertAlmostEqual(perf.saturation_workers(1e-5, 1, 1e-6), 10.0)
         self.assertEqual(perf.chunk_to_avoid_saturation(1e-5, 100, 1e-6), 10)
         self.assertEqual(perf.chunk_to_avoid_saturation(1.0, 4, 1e-6), 1)
+        # 100000 tasks of 10 us on 1000 workers, 1 us a chunk: chunk 1 takes n d = 0.1 s; the
+        # best chunk (100: one round of 1 ms, handed out in 1000 * 1 us) takes about 2 ms
+        self.assertAlmostEqual(perf.executor_time(100000, 1e-5, 1000, 1, self.m), 0.1 + 2e-6)
+        k = perf.best_chunk(100000, 1e-5, 1000, self.m)
+        self.assertGreaterEqual(k, perf.chunk_to_avoid_saturation(1e-5, 1000, 1e-6))
+        self.assertLess(perf.executor_time(100000, 1e-5, 1000, k, self.m), 0.0021)
+        self.assertEqual(perf.best_chunk(10, 1.0, 10, self.m), 1)
         self.assertEqual(perf.ceil_log2(1), 0)
         self.assertEqual(perf.ceil_log2(5), 3)
 

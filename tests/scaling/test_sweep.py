@@ -115,6 +115,28 @@ class SquaresSweep(unittest.TestCase):
         self.assertEqual((out / "imbalance.png").exists(), has_ranks)
         self.assertTrue((out / "table.md").read_text().startswith("squares 1000"))
 
+    def test_model_beside_the_sweep(self) -> None:
+        # constants given (no ping-pong), the squares sweep above as the measured points, a
+        # short executor sweep at 1 and 2 ranks: predictions up to 64 ranks and the figure
+        out = self.dir / "model"
+        result = scaling("model", "--out", str(out), "--rankpool", RANKPOOL, "--mpirun", MPIEXEC,
+                         "--squares-csv", str(self.csv), "--latency", "1e-6", "--bandwidth",
+                         "1e9", "--item-cost", "1e-9", "--dispatch", "1e-6", "--tasks", "20",
+                         "--task-seconds", "0.001", "--measure-ranks", "1", "2", "--reps", "1",
+                         "--max-ranks", "64")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertIn("| 64 | ", result.stdout)
+        model = json.loads((out / "model.json").read_text())
+        self.assertEqual([r["ranks"] for r in model["predictions"]], [1, 2, 4, 8, 16, 32, 64])
+        self.assertEqual(model["squares_n"], 1000)
+        self.assertEqual(model["constants"]["latency"], 1e-6)
+        # one rank: no messages, 1000 items of 1 ns
+        self.assertAlmostEqual(model["predictions"][0]["squares_total"], 1e-6)
+        width, height = png_size(out / "model.png")
+        self.assertTrue(600 <= width <= 3000 and 300 <= height <= 3000, (width, height))
+        with open(out / "measured-executor.csv", newline="") as f:
+            self.assertEqual([r["ranks"] for r in csv.DictReader(f)], ["1", "2"])
+
 
 class SleepSweep(unittest.TestCase):
     def test_executor_weak_sweep(self) -> None:
