@@ -96,6 +96,8 @@ def add_model(sub: argparse._SubParsersAction) -> None:
         "up to --max-ranks, beside measured points.",
     )
     p.add_argument("--out", type=Path, required=True, metavar="DIR", help="directory to write")
+    p.add_argument("--plots", type=Path, metavar="DIR",
+                   help="directory for model.png/.svg (default: --out)")
     p.add_argument("--rankpool", default=default_rankpool(), help="the binary")
     p.add_argument("--pingpong", default=None,
                    help="pingpong_ref (default: tests/reference/pingpong_ref beside the binary)")

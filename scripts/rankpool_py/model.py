@@ -292,6 +292,11 @@ def model_main(args: argparse.Namespace) -> int:
         args.out.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise UsageError(f"{args.out}: {e.strerror}") from None
+    if args.plots:
+        try:
+            args.plots.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise UsageError(f"{args.plots}: {e.strerror}") from None
     m, how = constants(args)
     work = [] if args.work is None else ["--work", str(args.work)]
     n = args.n
@@ -317,7 +322,7 @@ def model_main(args: argparse.Namespace) -> int:
                                      "task_seconds_measured": t, "chunksize": chunk},
         "predictions": rows,
     }, indent=2) + "\n")
-    written = plot(args.out, args.formats, rows, m, squares, executor, n, args.tasks, t, chunk)
+    written = plot(args.plots or args.out, args.formats, rows, m, squares, executor, n, args.tasks, t, chunk)
     print(table(rows, m, n, args.tasks, t, chunk, squares, executor), end="")
     for path in written:
         print(f"scaling: wrote {path}", file=sys.stderr)

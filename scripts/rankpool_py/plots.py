@@ -126,7 +126,8 @@ def plot_speedup(group: Group, machine: str, noise: float) -> plt.Figure:
     points_with_bars(ax_s, pts, [p.speedup for p in pts], [p.speedup_low for p in pts],
                      [p.speedup_high for p in pts])
     points_with_bars(ax_e, pts, [p.efficiency for p in pts],
-                     [p.speedup_low / p.ranks for p in pts], [p.speedup_high / p.ranks for p in pts])
+                     [p.speedup_low / p.ranks for p in pts],
+                     [p.speedup_high / p.ranks for p in pts])
     xs = fit_ranks(group)
     ax_s.plot(xs, xs, **IDEAL, label="ideal")
     ax_e.axhline(1.0, **IDEAL, label="ideal")

@@ -12,7 +12,8 @@ RANKPOOL = os.environ.get("RANKPOOL_EXE", str(REPO / "build" / "rankpool"))
 MPIEXEC = os.environ.get("RANKPOOL_MPIEXEC", "mpirun")
 
 
-def scaling(*args: str, cwd: Path | None = None, timeout: float = 50) -> subprocess.CompletedProcess:
+def scaling(*args: str, cwd: Path | None = None,
+            timeout: float = 50) -> subprocess.CompletedProcess:
     """Runs scripts/scaling with this interpreter."""
     return subprocess.run([sys.executable, str(SCRIPT), *args], capture_output=True, text=True,
                           cwd=cwd, timeout=timeout)
