@@ -322,7 +322,8 @@ def model_main(args: argparse.Namespace) -> int:
                                      "task_seconds_measured": t, "chunksize": chunk},
         "predictions": rows,
     }, indent=2) + "\n")
-    written = plot(args.plots or args.out, args.formats, rows, m, squares, executor, n, args.tasks, t, chunk)
+    written = plot(args.plots or args.out, args.formats, rows, m, squares, executor, n,
+                   args.tasks, t, chunk)
     print(table(rows, m, n, args.tasks, t, chunk, squares, executor), end="")
     for path in written:
         print(f"scaling: wrote {path}", file=sys.stderr)
