@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import sys
 from pathlib import Path
 from typing import NoReturn, Sequence
@@ -143,8 +144,6 @@ def split_command(argv: Sequence[str]) -> tuple[list[str], list[str]]:
 
 
 def sweep(args: argparse.Namespace, command: list[str]) -> int:
-    import shlex
-
     from . import sweep as sw
 
     if args.command:

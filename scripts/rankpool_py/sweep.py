@@ -34,6 +34,7 @@ from .reports import Report, last_json_line, normalize
 
 MODES = ("strong", "weak")
 LAUNCHERS = ("auto", "mpirun", "srun")
+ORDERS = ("interleaved", "grouped")
 STANDARD_PHASES = ("scatter", "compute", "gather", "total")
 # Columns every sweep CSV has, in order; phase columns "seconds_<phase>" follow "wall_seconds".
 HEAD_COLUMNS = ("command", "task", "mode", "n", "ranks", "nodes", "ranks_per_node",
@@ -131,6 +132,10 @@ def validate(cfg: Config) -> None:
     """Refuses a bad configuration with a UsageError before any run."""
     if cfg.mode not in MODES:
         raise UsageError(f"--mode must be strong or weak, got '{cfg.mode}'")
+    if cfg.launcher not in LAUNCHERS:
+        raise UsageError(f"--launcher must be auto, mpirun or srun, got '{cfg.launcher}'")
+    if cfg.order not in ORDERS:
+        raise UsageError(f"--order must be interleaved or grouped, got '{cfg.order}'")
     if not cfg.command:
         raise UsageError("give the rankpool command after --, e.g. -- squares 1000000")
     if cfg.reps < 1:
@@ -440,7 +445,10 @@ def done_keys(cfg: Config) -> tuple[list[str] | None, set[tuple[str, str, int, i
         return None, set()
     drop_torn_tail(csv_path)
     header, rows = read_csv(csv_path)
-    keys = {row_key(r) for r in rows}
+    try:
+        keys = {row_key(r) for r in rows}
+    except (ValueError, TypeError):
+        raise UsageError(f"{csv_path}: a row has no whole-number ranks or repetition") from None
     if jsonl_path.exists():
         drop_torn_tail(jsonl_path)
         kept, seen = [], set()

@@ -199,6 +199,19 @@ class SweepHelpers(unittest.TestCase):
         with self.assertRaises(UsageError):
             sweep.scale_command(["squares", "--print"], 2)
 
+    def test_run_order(self) -> None:
+        cfg = sweep.Config(command=["squares", "10"], ranks=[1, 2], out=Path("x.csv"), reps=2,
+                           warmup=1)
+        points = sweep.plan(cfg, {})
+        order = [(p.ranks, r) for p, r in sweep.schedule(cfg, points)]
+        self.assertEqual(order, [(1, 0), (2, 0), (1, 1), (2, 1), (1, 2), (2, 2)])
+        cfg.order = "grouped"
+        order = [(p.ranks, r) for p, r in sweep.schedule(cfg, points)]
+        self.assertEqual(order, [(1, 0), (1, 1), (1, 2), (2, 0), (2, 1), (2, 2)])
+        self.assertEqual(points[1].args, ["squares", "10", "--json"])
+        cfg.mode = "weak"
+        self.assertEqual(sweep.plan(cfg, {})[1].args, ["squares", "20", "--json"])
+
     def test_slurm(self) -> None:
         env = {"SLURM_JOB_ID": "7", "SLURM_JOB_CPUS_PER_NODE": "4(x2),2",
                "SLURM_JOB_NUM_NODES": "3"}
