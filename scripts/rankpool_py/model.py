@@ -3,7 +3,7 @@
 Constants: point-to-point latency and bandwidth (tests/reference/pingpong_ref at 2 ranks, the
 Hockney fit of perf.fit_latency_bandwidth), the executor's dispatch cost (rankpool sleep 0
 --repeat 100000 --quiet at 2 ranks: makespan / chunks) and the compute cost per item (rankpool
-squares N at 1 rank: compute / N; with --work K too when the binary has it). The predictions
+squares N at 1 rank: compute / N; --work K too when the binary has it). The predictions
 are perf.squares_phases and perf.executor_time at 1 .. --max-ranks ranks, set beside measured
 sweeps at the rank counts this machine has. Writes DIR/model.json, DIR/predictions.csv and
 DIR/model.png/.svg; prints the constants and a table.
@@ -28,6 +28,7 @@ from .reports import Report, last_json_line, normalize
 from .sweep import Config, child_env, local_cores, parse_ranks, run_once, run_sweep
 
 DISPATCH_TASKS = 100_000
+PROBE_WORK = 100  # squares --work K measured beside plain squares when the binary has it
 EQUATIONS = {
     "squares": "T(p) = scatter + compute + gather; scatter = a*ceil(log2 p); "
                "compute = ceil(N/p)*c*max(1, p/cores) + a*ceil(log2 p); "
@@ -95,6 +96,14 @@ def has_work_option(rankpool: str) -> bool:
     return "--work" in r.stdout
 
 
+def item_cost(args: argparse.Namespace, work: list[str]) -> tuple[float, str]:
+    """Seconds per item of `squares N [--work K]` at 1 rank: compute / N (median of reps)."""
+    argv = [args.mpirun, "-np", "1", args.rankpool, "squares", str(args.n), *work, "--json"]
+    reps = measure(argv, args.reps, args.timeout, "compute cost")
+    return (perf.median([r.seconds["compute"] / args.n for r in reps]),
+            f"{' '.join(argv[3:])} at 1 rank: compute / N")
+
+
 def constants(args: argparse.Namespace) -> tuple[perf.Machine, dict[str, Any]]:
     """The machine's constants, measured unless given; and how each was obtained."""
     how: dict[str, Any] = {}
@@ -116,15 +125,17 @@ def constants(args: argparse.Namespace) -> tuple[perf.Machine, dict[str, Any]]:
         d = perf.median([r.seconds["total"] / r.count for r in reps])
         how["dispatch"] = f"{' '.join(argv[3:])} at 2 ranks: makespan / tasks (chunksize 1)"
     work = [] if args.work is None else ["--work", str(args.work)]
-    if work and not has_work_option(args.rankpool):
+    can_work = has_work_option(args.rankpool)
+    if work and not can_work:
         raise UsageError(f"--work: {args.rankpool} has no squares --work K yet")
     if args.item_cost is not None:
         c, how["item_cost"] = args.item_cost, "given"
     else:
-        argv = [args.mpirun, "-np", "1", args.rankpool, "squares", str(args.n), *work, "--json"]
-        reps = measure(argv, args.reps, args.timeout, "compute cost")
-        c = perf.median([r.seconds["compute"] / args.n for r in reps])
-        how["item_cost"] = f"{' '.join(argv[3:])} at 1 rank: compute / N"
+        c, how["item_cost"] = item_cost(args, work)
+    if can_work and not work:  # what K more multiply-adds per item cost, for the record
+        c_k, _ = item_cost(args, ["--work", str(PROBE_WORK)])
+        how["work_probe"] = {"work": PROBE_WORK, "item_cost": c_k,
+                             "seconds_per_multiply_add": max(0.0, c_k - c) / PROBE_WORK}
     cores = args.cores or local_cores()
     return perf.Machine(alpha, beta, c, d, cores), how
 
