@@ -187,7 +187,7 @@ def predictions(m: perf.Machine, n: int, tasks: int, t: float, chunk: int,
             "executor_keep_up_chunk": perf.chunk_to_avoid_saturation(t, p, m.dispatch),
             "executor_best_chunk": k_best,
             "executor_at_best_chunk": perf.executor_time(tasks, t, p, k_best, m),
-            "executor_ideal": tasks * t / p,
+            "executor_ideal": max(tasks * t / p, t),  # a task is not split
         })
     return rows
 
@@ -233,7 +233,7 @@ def plot(out: Path, formats: list[str], rows: list[dict[str, Any]], m: perf.Mach
     ax_e.plot(ps, [r["executor_at_best_chunk"] for r in rows], color="C3",
               label="predicted, best chunk (table)")
     ax_e.plot(ps, [r["executor_ideal"] for r in rows], color="0.45", linestyle="--",
-              linewidth=1, label="ideal n t / p")
+              linewidth=1, label="ideal max(n t / p, t)")
     p_sat = perf.saturation_workers(t, chunk, m.dispatch)
     if p_sat <= ps[-1]:
         ax_e.axvline(p_sat, color="C0", linestyle=":", linewidth=1,
