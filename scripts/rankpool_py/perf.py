@@ -285,9 +285,17 @@ def chunk_to_avoid_saturation(t: float, workers: int, dispatch: float) -> int:
 
 def best_chunk(n: int, t: float, workers: int, m: Machine) -> int:
     """The chunk size with the smallest predicted makespan (the smallest such k on ties):
-    large enough that the master keeps up, small enough that the last round stays short."""
+    large enough that the master keeps up, small enough that the last round stays short.
+
+    For a given number of chunks the smallest k that gives it is best, so the candidates are
+    ceil(n / c) over chunk counts c: every k up to sqrt(n), and ceil(n / c) for c up to sqrt(n).
+    """
+    if n <= 1:
+        return 1
+    root = math.isqrt(n) + 1
+    candidates = sorted(set(range(1, root + 1)) | {math.ceil(n / c) for c in range(1, root + 1)})
     best_k, best_t = 1, math.inf
-    for k in range(1, max(1, math.ceil(n / workers)) + 1):
+    for k in candidates:
         tk = executor_time(n, t, workers, k, m)
         if tk < best_t:
             best_k, best_t = k, tk

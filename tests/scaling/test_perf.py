@@ -138,6 +138,11 @@ class Model(unittest.TestCase):
         self.assertGreaterEqual(k, perf.chunk_to_avoid_saturation(1e-5, 1000, 1e-6))
         self.assertLess(perf.executor_time(100000, 1e-5, 1000, k, self.m), 0.0021)
         self.assertEqual(perf.best_chunk(10, 1.0, 10, self.m), 1)
+        # more workers than chunks: larger chunks still unload the master (the brute force
+        # over every k agrees)
+        for n, t, w in ((20000, 2.8e-4, 4096), (1000, 1e-6, 64), (997, 3e-6, 7)):
+            brute = min(range(1, n + 1), key=lambda k: (perf.executor_time(n, t, w, k, self.m), k))
+            self.assertEqual(perf.best_chunk(n, t, w, self.m), brute, (n, t, w))
         self.assertEqual(perf.ceil_log2(1), 0)
         self.assertEqual(perf.ceil_log2(5), 3)
 
