@@ -103,7 +103,8 @@ def add_model(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--pingpong", default=None,
                    help="pingpong_ref (default: tests/reference/pingpong_ref beside the binary)")
     p.add_argument("--mpirun", default=os.environ.get("MPIRUN", "mpirun"))
-    p.add_argument("--n", type=int, default=10_000_000, help="squares N to predict (10^7)")
+    p.add_argument("--n", type=int, default=10_000_000,
+                   help="squares N to measure and predict (10^7; --squares-csv: its N)")
     p.add_argument("--work", type=int, default=None,
                    help="also measure squares --work K (needs a binary that has it)")
     p.add_argument("--tasks", type=int, default=2000, help="executor tasks to predict (2000)")

@@ -308,14 +308,13 @@ def model_main(args: argparse.Namespace) -> int:
             args.plots.mkdir(parents=True, exist_ok=True)
         except OSError as e:
             raise UsageError(f"{args.plots}: {e.strerror}") from None
+    given = analyze(args.squares_csv, resamples=200)[0] if args.squares_csv else None
+    if given and given.points[0].n:
+        args.n = given.points[0].n  # the compute cost at the N of the sweep compared with
     m, how = constants(args)
     work = [] if args.work is None else ["--work", str(args.work)]
     n = args.n
-    if args.squares_csv:
-        squares = analyze(args.squares_csv, resamples=200)[0]
-        n = squares.points[0].n or n
-    else:
-        squares = measured_sweep(args, "squares", ["squares", str(n), *work])
+    squares = given or measured_sweep(args, "squares", ["squares", str(n), *work])
     t, chunk = args.task_seconds, args.chunksize
     executor = measured_sweep(args, "executor", ["sleep", f"{t:g}", "--repeat",
                                                  str(args.tasks), "--chunksize", str(chunk),
