@@ -215,8 +215,6 @@ def plot(out: Path, formats: list[str], rows: list[dict[str, Any]], m: perf.Mach
         ax_s.plot([r["ranks"] for r in few], [r["squares_total_this_machine"] for r in few],
                   color="C0", linestyle="--", linewidth=1,
                   label=f"predicted, {m.cores} cores shared")
-    totals = [r["squares_total"] for r in rows]
-    ax_s.set_ylim(bottom=min(totals) / 1000)
     handles_extra = []
     for ax, group in ((ax_s, squares), (ax_e, executor)):
         if group is None:
@@ -245,6 +243,9 @@ def plot(out: Path, formats: list[str], rows: list[dict[str, Any]], m: perf.Mach
         ax.set_ylabel("seconds")
         h, _ = ax.get_legend_handles_labels()
         ax.legend(handles=h + [measured] + handles_extra, fontsize=7)
+    # after everything is drawn (a fixed limit stops autoscaling): the compute line may leave
+    # the figure at the bottom rather than squash the rest
+    ax_s.set_ylim(bottom=min(r["squares_total"] for r in rows) / 1000)
     ax_s.set_title(f"squares {n:,}: a={m.latency * 1e6:.2f} us, b={m.bandwidth / 1e9:.2f} GB/s, "
                    f"c={m.item_cost * 1e9:.2f} ns/item", fontsize=9)
     ax_e.set_title(f"executor: {tasks:,} tasks of {t * 1e3:.3g} ms (measured), "

@@ -159,7 +159,7 @@ def hatched(bars: Any, pts: list[Point]) -> None:
 
 def plot_phases(group: Group, machine: str) -> plt.Figure:
     """Median of each phase per rank count, stacked; the rest of the total on top."""
-    fig, ax = plt.subplots(figsize=(6.4, 4.6))
+    fig, ax = plt.subplots(figsize=(7.6, 4.6))
     pts = group.points
     names = [n for n in dict.fromkeys(k for p in pts for k in p.phases)]
     x = np.arange(len(pts))
@@ -182,10 +182,11 @@ def plot_phases(group: Group, machine: str) -> plt.Figure:
     ax.set_ylabel("seconds (median of each phase, slowest rank)")
     ax.set_ylim(bottom=0)
     handles, _ = ax.get_legend_handles_labels()
+    handles = handles[::-1]  # top of the stack first
     if any(p.oversubscribed for p in pts):
         handles.append(Patch(facecolor="white", edgecolor="0.3", hatch="//",
                              label="hatched: oversubscribed"))
-    ax.legend(handles=handles, fontsize=8)
+    ax.legend(handles=handles, fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     ax.grid(True, axis="y", alpha=0.3)
     title(ax, group, "Phases", machine)
     fig.tight_layout()
