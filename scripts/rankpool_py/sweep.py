@@ -649,6 +649,7 @@ def run_sweep(cfg: Config, env: Mapping[str, str] | None = None) -> int:
     meta_path = outputs(cfg.out)[1]
     reports: list[Report] = []
     meta_args = (cfg, points, env, launcher, cores, reports, previous, now())
+    load_start = os.getloadavg()  # a shared machine's other work, for the record
     writer = RowWriter(cfg.out, outputs(cfg.out)[0], header)
     run_env = child_env(env)
     skipped = len(cfg.ranks) * cfg.reps - sum(1 for _, r in todo if r > 0)
@@ -669,7 +670,8 @@ def run_sweep(cfg: Config, env: Mapping[str, str] | None = None) -> int:
                 continue
             row = make_row(cfg, point, rep, result, report, env, cores, launcher, started)
             if not meta_written:  # with the first row, so that a refused command leaves no file
-                write_json(meta_path, metadata(*meta_args))
+                write_json(meta_path, {**metadata(*meta_args),
+                                       "load_average": {"start": load_start}})
                 meta_written = True
             writer.write(row, report)
             if not row["ok"]:
@@ -685,5 +687,6 @@ def run_sweep(cfg: Config, env: Mapping[str, str] | None = None) -> int:
         if meta_written or (finished and cfg.out.exists()):
             meta = metadata(*meta_args)
             meta["finished"] = now() if finished else None
+            meta["load_average"] = {"start": load_start, "end": os.getloadavg()}
             write_json(meta_path, meta)
     return 1 if failed else 0

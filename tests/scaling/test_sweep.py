@@ -88,6 +88,7 @@ class SquaresSweep(unittest.TestCase):
         self.assertTrue(meta["hosts"]["ranks"])
         self.assertGreaterEqual(meta["cpu"]["cores"], 1)
         self.assertIsNotNone(meta["finished"])
+        self.assertEqual(len(meta["load_average"]["end"]), 3)  # 1, 5, 15 minutes
 
     def test_resume_runs_only_what_is_missing(self) -> None:
         again = scaling(*sweep_args(self.csv, "--ranks", "1", "2", "4", "--reps", "2",
