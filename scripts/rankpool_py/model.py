@@ -202,7 +202,7 @@ def plot(out: Path, formats: list[str], rows: list[dict[str, Any]], m: perf.Mach
     import matplotlib.pyplot as plt
     from matplotlib.lines import Line2D
 
-    from .plots import marker_style, rank_axis, save
+    from .plots import log_seconds_axis, marker_style, rank_axis, save
 
     fig, (ax_s, ax_e) = plt.subplots(1, 2, figsize=(12, 4.8))
     ps = [r["ranks"] for r in rows]
@@ -237,7 +237,7 @@ def plot(out: Path, formats: list[str], rows: list[dict[str, Any]], m: perf.Mach
         ax_e.axvline(p_sat, color="C0", linestyle=":", linewidth=1,
                      label=f"master saturates at {p_sat:.0f} workers")
     for ax in (ax_s, ax_e):
-        ax.set_yscale("log")
+        log_seconds_axis(ax)
         rank_axis(ax, [p for p in ps if p & (p - 1) == 0 or p <= 4])
         ax.tick_params(axis="x", labelrotation=45, labelsize=8)
         ax.set_ylabel("seconds")

@@ -23,7 +23,12 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
-from matplotlib.ticker import NullFormatter, ScalarFormatter  # noqa: E402
+from matplotlib.ticker import (  # noqa: E402
+    FormatStrFormatter,
+    LogLocator,
+    NullFormatter,
+    ScalarFormatter,
+)
 
 from . import perf  # noqa: E402
 from .analysis import Group, Point, analyze, table  # noqa: E402
@@ -64,6 +69,14 @@ def rank_axis(ax: plt.Axes, ranks: list[int], log: bool = True) -> None:
     ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set_xlabel("ranks")
     ax.grid(True, which="major", alpha=0.3)
+
+
+def log_seconds_axis(ax: plt.Axes) -> None:
+    """Log y axis with ticks at 1, 2 and 5 of each decade, written as plain numbers."""
+    ax.set_yscale("log")
+    ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    ax.yaxis.set_major_formatter(FormatStrFormatter("%g"))
+    ax.yaxis.set_minor_formatter(NullFormatter())
 
 
 def points_with_bars(ax: plt.Axes, pts: list[Point], ys: list[float], lows: list[float],
@@ -107,7 +120,7 @@ def plot_time(group: Group, machine: str, noise: float) -> plt.Figure:
         f = group.fit
         ax.plot(xs, [perf.amdahl_time(x, f.t1, f.f) for x in xs], color=FIT_COLOR, linewidth=1.2,
                 label=f"Amdahl fit, f = {f.f:.3f} [{f.f_low:.3f}, {f.f_high:.3f}]")
-    ax.set_yscale("log")
+    log_seconds_axis(ax)
     rank_axis(ax, [p.ranks for p in pts])
     ax.set_ylabel(f"{group.metric} (median, bars min..max)")
     handles = [Line2D([], [], **marker_style(b), label="measured")]
