@@ -2,7 +2,7 @@
 
 Constants: point-to-point latency and bandwidth (tests/reference/pingpong_ref at 2 ranks, the
 Hockney fit of perf.fit_latency_bandwidth), the executor's dispatch cost (rankpool sleep 0
---repeat 100000 --quiet at 2 ranks: makespan / chunks) and the compute cost per item (rankpool
+--repeat 100000 --quiet at 2 ranks: makespan / tasks, one task a chunk) and the compute cost per item (rankpool
 squares N at 1 rank: compute / N; --work K too when the binary has it). The predictions
 are perf.squares_phases and perf.executor_time at 1 .. --max-ranks ranks, set beside measured
 sweeps at the rank counts this machine has. Writes DIR/model.json, DIR/predictions.csv and
@@ -62,8 +62,11 @@ def measure(argv: list[str], reps: int, timeout: float, what: str) -> list[Repor
             if result.exit_code == 2:
                 raise UsageError(f"{what}: refused (exit 2): {why}")
             raise RunError(f"{what}: exit {result.exit_code}: {why}")
+        report = normalize(raw)
+        if not report.ok:
+            raise RunError(f"{what}: the results did not check out: {' '.join(argv)}")
         print(f"scaling: model: {what}: run {i + 1}/{reps}: {result.wall:.3f} s", file=sys.stderr)
-        reports.append(normalize(raw))
+        reports.append(report)
     return reports
 
 
