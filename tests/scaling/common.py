@@ -12,11 +12,11 @@ RANKPOOL = os.environ.get("RANKPOOL_EXE", str(REPO / "build" / "rankpool"))
 MPIEXEC = os.environ.get("RANKPOOL_MPIEXEC", "mpirun")
 
 
-def scaling(*args: str, cwd: Path | None = None,
-            timeout: float = 50) -> subprocess.CompletedProcess:
-    """Runs scripts/scaling with this interpreter."""
+def scaling(*args: str, cwd: Path | None = None, timeout: float = 50,
+            env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """Runs scripts/scaling with this interpreter (env: added to this environment)."""
     return subprocess.run([sys.executable, str(SCRIPT), *args], capture_output=True, text=True,
-                          cwd=cwd, timeout=timeout)
+                          cwd=cwd, timeout=timeout, env={**os.environ, **(env or {})})
 
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

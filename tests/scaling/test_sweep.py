@@ -1,6 +1,7 @@
 """scripts/scaling sweep and plot end to end: a tiny strong sweep of squares under mpirun at 1,
-2 and 4 ranks, its CSV, JSON lines and metadata, --resume, the plots made from it, and a sweep
-of the executor's sleep command."""
+2 and 4 ranks, its CSV, JSON lines and metadata, --resume, the plots and the model made from
+it, a weak sweep of the executor's sleep command, and a sweep inside a (pretended) Slurm
+allocation through a stand-in srun that runs mpirun."""
 
 import csv
 import json
@@ -153,6 +154,44 @@ class SleepSweep(unittest.TestCase):
             self.assertEqual(rows[0]["seconds_compute"], "")
             self.assertGreater(float(rows[1]["seconds_total"]), 0.0)
             self.assertIn("--repeat 1000", rows[1]["argv"])
+
+
+# srun -n K --mpi=pmix [--overcommit] PROGRAM ARGS...: the real mpirun underneath
+FAKE_SRUN = """#!/bin/sh
+[ "$1" = -n ] && [ "$3" = --mpi=pmix ] || {{ echo "fake srun: unexpected $*" >&2; exit 9; }}
+k=$2
+shift 3
+[ "$1" = --overcommit ] && shift
+exec {mpiexec} -np "$k" --oversubscribe "$@"
+"""
+
+
+class SlurmSweep(unittest.TestCase):
+    def test_inside_an_allocation_it_runs_srun(self) -> None:
+        with tempfile.TemporaryDirectory() as tmp:
+            srun = Path(tmp) / "srun"
+            srun.write_text(FAKE_SRUN.format(mpiexec=MPIEXEC))
+            srun.chmod(0o755)
+            out = Path(tmp) / "slurm.csv"
+            env = {"SLURM_JOB_ID": "4242", "SLURM_JOB_NODELIST": "vm", "SLURM_JOB_NUM_NODES": "1",
+                   "SLURM_JOB_CPUS_PER_NODE": "2", "SLURM_CPUS_ON_NODE": "2"}
+            result = scaling("sweep", "--out", str(out), "--rankpool", RANKPOOL, "--srun",
+                             str(srun), "--ranks", "1", "3", "--reps", "1", "--warmup", "0",
+                             "--", "squares", "100", env=env)
+            self.assertEqual(result.returncode, 0, result.stderr)
+            with open(out, newline="") as f:
+                rows = list(csv.DictReader(f))
+            self.assertEqual([(r["launcher"], r["ranks"], r["nodes"], r["ranks_per_node"],
+                               r["oversubscribed"], r["ok"]) for r in rows],
+                             [("srun", "1", "1", "1", "false", "true"),
+                              ("srun", "3", "1", "3", "true", "true")])
+            self.assertTrue(rows[0]["argv"].startswith(f"{srun} -n 1 --mpi=pmix "), rows[0]["argv"])
+            self.assertIn(" -n 3 --mpi=pmix --overcommit ", rows[1]["argv"])
+            meta = json.loads((Path(tmp) / "slurm.meta.json").read_text())
+            self.assertEqual(meta["environment"]["SLURM_JOB_ID"], "4242")
+            self.assertEqual(meta["environment"]["SLURM_JOB_NODELIST"], "vm")
+            self.assertEqual(meta["sweep"]["launcher"], "srun")
+            self.assertEqual(meta["cpu"]["cores_per_host_assumed"], 2)
 
 
 if __name__ == "__main__":
