@@ -171,7 +171,9 @@ def hatched(bars: Any, pts: list[Point]) -> None:
 
 
 def plot_phases(group: Group, machine: str) -> plt.Figure:
-    """Median of each phase per rank count, stacked; the rest of the total on top."""
+    """Median of each phase per rank count, stacked, with the median total marked (medians of
+    phases need not add up to the median total); a report with no phases but the total (the
+    executor's makespan) gets one bar of it."""
     fig, ax = plt.subplots(figsize=(7.6, 4.6))
     pts = group.points
     names = [n for n in dict.fromkeys(k for p in pts for k in p.phases)]
@@ -181,21 +183,26 @@ def plot_phases(group: Group, machine: str) -> plt.Figure:
         h = np.array([p.phases.get(name, 0.0) for p in pts])
         hatched(ax.bar(x, h, bottom=bottom, color=f"C{i}", edgecolor="white", label=name), pts)
         bottom += h
-    if group.metric == "seconds_total":
-        rest = np.array([max(0.0, p.summary.median - s) for p, s in zip(pts, bottom)])
-        if not names or rest.max() > 0.01 * bottom.max():
-            hatched(ax.bar(x, rest, bottom=bottom, color="0.75", edgecolor="white",
-                           label="total" if not names else "rest of total"), pts)
-            bottom += rest
-    for xi, p, top in zip(x, pts, bottom):
+    medians = np.array([p.summary.median for p in pts])
+    if not names:
+        hatched(ax.bar(x, medians, color="0.6", edgecolor="white", label=group.metric), pts)
+        bottom = medians
+    else:
+        ax.plot(x, medians, linestyle="none", marker="_", markersize=40, markeredgewidth=2,
+                color="k")
+    tops = np.maximum(bottom, medians)
+    for xi, p, top in zip(x, pts, tops):
         if p.noisy:
             ax.text(xi, top, "noisy", ha="center", va="bottom", color="red", fontsize=8)
     ax.set_xticks(x, [str(p.ranks) for p in pts])
     ax.set_xlabel("ranks")
     ax.set_ylabel("seconds (median of each phase, slowest rank)")
-    ax.set_ylim(bottom=0)
+    ax.set_ylim(0, 1.1 * float(tops.max()))
     handles, _ = ax.get_legend_handles_labels()
     handles = handles[::-1]  # top of the stack first
+    if names:
+        handles.append(Line2D([], [], linestyle="none", marker="_", markersize=14,
+                              markeredgewidth=2, color="k", label=f"median {group.metric}"))
     if any(p.oversubscribed for p in pts):
         handles.append(Patch(facecolor="white", edgecolor="0.3", hatch="//",
                              label="hatched: oversubscribed"))
