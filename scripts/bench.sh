@@ -77,6 +77,7 @@ done
 mpirun=${MPIRUN:-mpirun}
 command -v "$mpirun" >/dev/null || die "$mpirun not found"
 command -v python3 >/dev/null || die "python3 not found"
+scripts_dir=$(cd "$(dirname "$0")" && pwd)
 if [ "$(id -u)" -eq 0 ]; then
     # Open MPI refuses to run as root unless told twice.
     export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
@@ -135,104 +136,10 @@ run() {
         >>"$records"
 }
 
-# report SUITE: the markdown table of SUITE's records.
+# report SUITE: the markdown tables of SUITE's records (scripts/rankpool_py/bench.py).
 report() {
-    python3 - "$records" "$1" <<'PY'
-import json, statistics, sys
-
-records, suite = sys.argv[1], sys.argv[2]
-cells = {}  # key -> side -> list of (wall seconds, json), in run order
-for line in open(records):
-    s, key, side, wall_us, text = line.rstrip("\n").split("\t", 4)
-    if s == suite:
-        cells.setdefault(key, {}).setdefault(side, []).append((int(wall_us) / 1e6, json.loads(text)))
-
-def med(xs):
-    return statistics.median(xs)
-
-def ratio(a, b):
-    return f"{a / b:.2f}" if b > 0 else "n/a"
-
-def mib(b):
-    return f"{b / 2**20:.1f}"
-
-def params(key):
-    return dict(kv.split("=", 1) for kv in key.split())
-
-if suite == "squares":
-    rows_t, rows_p, rows_m = [], [], []
-    for key, sides in cells.items():
-        p = params(key)
-        rp, ref = sides["rankpool"], sides["reference"]
-        for side, runs in (("rankpool", rp), ("reference", ref)):
-            bad = [j for _, j in runs if j.get("ok") is not True]
-            if bad:
-                sys.exit(f"bench: {side} {key}: check failed: {bad[0]}")
-        def phase(runs, name):
-            return med([j["seconds"][name] for _, j in runs])
-        tot_rp, tot_ref = phase(rp, "total"), phase(ref, "total")
-        wall_rp, wall_ref = med([w for w, _ in rp]), med([w for w, _ in ref])
-        head = f"| {int(p['n']):,} | {p['ranks']} | {p['input']} "
-        rows_t.append(head + f"| {tot_rp:.6f} | {tot_ref:.6f} | **{ratio(tot_rp, tot_ref)}** "
-                      f"| {wall_rp:.3f} | {wall_ref:.3f} | {ratio(wall_rp, wall_ref)} |")
-        cols = []
-        for name in ("scatter", "compute", "gather"):
-            a, b = phase(rp, name), phase(ref, name)
-            cols.append(f"{a:.6f} / {b:.6f} ({ratio(a, b)})")
-        rows_p.append(head + "| " + " | ".join(cols) + " |")
-        data = int(p["n"]) * (16 if p["input"] == "array" else 8)
-        rss_rp = med([j["max_rss_bytes"][0] for _, j in rp])
-        rss_ref = med([j["max_rss_bytes"][0] for _, j in ref])
-        rows_m.append(head + f"| {mib(data)} | {mib(rss_rp)} ({ratio(rss_rp, data)}x) "
-                      f"| {mib(rss_ref)} ({ratio(rss_ref, data)}x) | {ratio(rss_rp, rss_ref)} |")
-    print("In-process time: median of seconds.total (barrier to end of gather, slowest rank); "
-          "whole-process wall time of the mpirun command.\n")
-    print("| N | ranks | input | rankpool total s | reference total s | ratio "
-          "| rankpool wall s | reference wall s | wall ratio |")
-    print("|---:|---:|---|---:|---:|---:|---:|---:|---:|")
-    print("\n".join(rows_t))
-    print("\nPhases: median of each phase on its own (slowest rank), rankpool / reference (ratio). "
-          "rankpool's compute phase ends with a small MPI_Allreduce (its failure check), "
-          "so a slower rank's wait shows up there rather than in gather.\n")
-    print("| N | ranks | input | scatter s | compute s | gather s |")
-    print("|---:|---:|---|---|---|---|")
-    print("\n".join(rows_p))
-    print("\nRank 0 peak RSS (getrusage ru_maxrss, median), MiB and x the data it must hold "
-          "(N*8 bytes of results; N*16 for array input: input and results).\n")
-    print("| N | ranks | input | data MiB | rankpool MiB | reference MiB | ratio |")
-    print("|---:|---:|---|---:|---:|---:|---:|")
-    print("\n".join(rows_m))
-elif suite == "startup":
-    print("| ranks | runs | rankpool wall s (median) | hello_ref wall s (median) | ratio "
-          "| rankpool min | hello_ref min |")
-    print("|---:|---:|---:|---:|---:|---:|---:|")
-    for key, sides in cells.items():
-        a = [w for w, _ in sides["rankpool"]]
-        b = [w for w, _ in sides["reference"]]
-        print(f"| {params(key)['ranks']} | {len(a)} | {med(a):.4f} | {med(b):.4f} "
-              f"| **{ratio(med(a), med(b))}** | {min(a):.4f} | {min(b):.4f} |")
-elif suite == "dispatch":
-    print("| ranks | rank 0 | rankpool workers | tasks | rankpool us/task "
-          "| dispatch_ref us/task | ratio | rankpool makespan s | dispatch_ref s |")
-    print("|---:|---|---:|---:|---:|---:|---:|---:|---:|")
-    for key, sides in cells.items():
-        p = params(key)
-        rp, ref = sides["rankpool"], sides["reference"]
-        for _, j in rp:
-            if j.get("tasks") != int(p["tasks"]) or "makespan" not in j:
-                sys.exit(f"bench: rankpool sleep {key}: unexpected JSON: {j}")
-        for _, j in ref:
-            if j.get("ok") is not True:
-                sys.exit(f"bench: dispatch_ref {key}: check failed: {j}")
-        span_rp = med([j["makespan"] for _, j in rp])
-        span_ref = med([j["seconds"] for _, j in ref])
-        us_rp = med([j["makespan"] * 1e6 / j["tasks"] for _, j in rp])
-        us_ref = med([j["us_per_task"] for _, j in ref])
-        r = int(p["ranks"])
-        workers = r - 1 if p["rank0"] == "dispatches" else r
-        print(f"| {r} | {p['rank0']} | {workers} | {int(p['tasks']):,} | {us_rp:.2f} "
-              f"| {us_ref:.2f} | **{ratio(us_rp, us_ref)}** | {span_rp:.4f} | {span_ref:.4f} |")
-PY
+    PYTHONPATH="$scripts_dir${PYTHONPATH:+:$PYTHONPATH}" python3 -m rankpool_py.bench \
+        "$records" "$1"
 }
 
 # progress MESSAGE: one line on stderr.
@@ -290,15 +197,6 @@ bench_startup() {
 bench_dispatch() {
     echo "## dispatch: zero-work tasks through rankpool's executor vs dispatch_ref"
     echo
-    # An unknown command with --help prints the top-level help and exits 0: look for --repeat.
-    local help
-    help=$("$rankpool" sleep --help 2>&1 || true)
-    if ! grep -q -- '--repeat' <<<"$help"; then
-        echo "Skipped: \`$rankpool sleep --help\` fails or shows no --repeat option (this build" \
-            "has no executor command yet)."
-        echo
-        return 0
-    fi
     echo '```'
     echo "rankpool:  ${env_prefix}$mpirun -np R $rankpool sleep 0 --repeat $tasks --quiet --json [--root-dispatches-only]"
     echo "reference: ${env_prefix}$mpirun -np R $ref_dir/dispatch_ref $tasks"
@@ -354,29 +252,7 @@ bench_executor() {
                 >>"$records"
         done
     done
-    python3 - "$records" <<'PY'
-import json, statistics, sys
-rows = {}
-for line in open(sys.argv[1]):
-    s, key, _, _, text = line.rstrip("\n").split("\t", 4)
-    if s == "executor":
-        rows.setdefault(key, []).append(json.loads(text))
-med = statistics.median
-print("| schedule | makespan s (median) | predicted s (free dispatch) | lower bound s |")
-print("|---|---:|---:|---:|")
-for key, js in rows.items():
-    if key.startswith("schedule="):
-        print(f"| {key.split('=')[1]} | {med(j['makespan'] for j in js):.3f} "
-              f"| {js[0]['predicted']:.3f} | {js[0]['lower_bound']:.3f} |")
-print()
-print("| idle wait | wall s | CPU s (user + sys) | CPU / (wall x 4 ranks) |")
-print("|---|---:|---:|---:|")
-for key, js in rows.items():
-    if key.startswith("idle="):
-        wall = med(j["wall"] for j in js)
-        cpu = med(j["user"] + j["sys"] for j in js)
-        print(f"| {key.split('=')[1]} | {wall:.2f} | {cpu:.2f} | {100 * cpu / (wall * 4):.1f}% |")
-PY
+    report executor
     echo
 }
 
