@@ -23,10 +23,11 @@ echo "== submit: run (srun), run (mpirun), sweep, array of 3"
 run_srun=$(submit "$host" "$slurm/run.sbatch" squares 2000000 --json)
 run_mpirun=$(RANKPOOL_LAUNCHER=mpirun submit "$host" "$slurm/run.sbatch" squares 2000000 --json)
 sweep=$(RANKPOOL_SWEEP=loop submit "$host" "$slurm/sweep.sbatch" squares 1000000)
+scaled=$(RANKPOOL_SWEEP_REPS=2 RANKPOOL_REPO=$repo submit "$host" "$slurm/sweep.sbatch" squares 100000)
 printf '%s\n' "squares 1000 --json" "squares 20000 --json" "squares 300000 --json" >"$work/runs.txt"
 array=$(submit "$host" --array=0-2 "$slurm/array.sbatch" runs.txt)
 echo "   jobs $run_srun $run_mpirun $sweep $array"
-step "wait for the jobs" wait_jobs "$host" 180 "$run_srun" "$run_mpirun" "$sweep" "$array"
+step "wait for the jobs" wait_jobs "$host" 180 "$run_srun" "$run_mpirun" "$sweep" "$array" "$scaled"
 
 echo "== run.sbatch, srun --mpi=pmix: 4 ranks"
 expect_completed "$host" "$run_srun"
@@ -40,6 +41,18 @@ python3 "$check_report" "$work/rankpool-$run_mpirun.out" --ranks 4 --n 2000000 -
 echo "== sweep.sbatch: 1, 2, 4 ranks in one allocation"
 expect_completed "$host" "$sweep"
 python3 "$check_report" "$work/rankpool-sweep-$sweep.jsonl" --count 3 --ranks 1,2,4 --n 1000000
+
+echo "== sweep.sbatch through scripts/scaling: srun -n 1, 2, 4, two repetitions each, in one allocation"
+expect_completed "$host" "$scaled"
+python3 - "$work/rankpool-sweep-$scaled.csv" <<'PY' || fail "scripts/scaling's sweep in job $scaled"
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+got = sorted((int(r["ranks"]), r["ok"]) for r in rows)
+want = sorted((k, "True") for k in (1, 2, 4) for _ in range(2))
+assert got == want, got
+assert all(r["launcher"] == "srun" for r in rows), [r["launcher"] for r in rows]
+print("   %d rows: ranks 1, 2, 4 x 2 repetitions, every one ok, launched by srun" % len(rows))
+PY
 
 echo "== array.sbatch: one run per index, rankpool-array-${array}_<index>.out"
 expect_completed "$host" "$array" 3
