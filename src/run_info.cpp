@@ -1,7 +1,6 @@
 // Who ran a job: hosts and peak memory per rank.
 #include "rankpool/run_info.hpp"
 
-#include <fstream>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -10,6 +9,7 @@
 #include <boost/serialization/vector.hpp>
 
 #include "rankpool/map.hpp"
+#include "rankpool/memory.hpp"
 
 namespace rankpool {
 
@@ -31,16 +31,8 @@ std::vector<RankInfo> gather_rank_info(const boost::mpi::communicator& comm, int
 }
 
 std::uint64_t available_memory_bytes() {
-    std::ifstream in("/proc/meminfo");
-    std::string key;
-    std::uint64_t kib = 0;
-    std::string unit;
-    while (in >> key >> kib >> unit) {
-        if (key == "MemAvailable:") {
-            return kib * 1024u;
-        }
-    }
-    return 0;
+    const auto limit = available_memory();
+    return limit ? limit->bytes : 0;
 }
 
 } // namespace rankpool
