@@ -73,6 +73,10 @@ double parse_seconds(std::string_view text, std::string_view what) {
     if (v < 0) {
         throw usage_error(name + " must be >= 0, got " + quoted(text));
     }
+    if (v > max_seconds) {
+        throw usage_error(name + " = " + std::string(text) +
+                          " is too long (at most 1000000000 seconds, about 31.7 years)");
+    }
     return v;
 }
 

@@ -11,6 +11,8 @@
 #include <boost/serialization/vector.hpp>
 #include <mpi.h>
 
+#include "rankpool/memory.hpp"
+
 namespace rankpool {
 
 std::string processor_name() {
@@ -42,16 +44,8 @@ std::vector<RankInfo> gather_rank_info(const boost::mpi::communicator& comm, int
 }
 
 std::uint64_t available_memory_bytes() {
-    std::ifstream in("/proc/meminfo");
-    std::string key;
-    std::uint64_t kib = 0;
-    std::string unit;
-    while (in >> key >> kib >> unit) {
-        if (key == "MemAvailable:") {
-            return kib * 1024u;
-        }
-    }
-    return 0;
+    const auto limit = available_memory();
+    return limit ? limit->bytes : 0;
 }
 
 } // namespace rankpool

@@ -124,6 +124,13 @@ void Intercomm::disconnect() {
     }
 }
 
+void Intercomm::abandon() noexcept {
+    if (comm_ != MPI_COMM_NULL) {
+        MPI_Comm_free(&comm_);
+        comm_ = MPI_COMM_NULL;
+    }
+}
+
 Intercomm spawn(const boost::mpi::communicator& comm, const std::string& command,
                 const std::vector<std::string>& argv, const SpawnInfo& info, int maxprocs,
                 int root) {

@@ -2,6 +2,8 @@
 #include "rankpool/stop_token.hpp"
 
 #include <algorithm>
+#include <cmath>
+#include <stdexcept>
 #include <thread>
 
 namespace rankpool {
@@ -24,22 +26,27 @@ bool StopToken::stop_requested() const {
 }
 
 bool sleep_unless_stopped(double seconds, const StopToken& token) {
+    if (std::isnan(seconds)) {
+        throw std::invalid_argument("sleep_unless_stopped: the number of seconds is NaN");
+    }
     if (seconds <= 0) {
         return true; // nothing to interrupt
     }
     using clock = std::chrono::steady_clock;
-    constexpr auto slice = std::chrono::milliseconds(10);
-    const auto end = clock::now() + std::chrono::duration_cast<clock::duration>(
-                                        std::chrono::duration<double>(seconds));
+    using dseconds = std::chrono::duration<double>;
+    constexpr dseconds slice = std::chrono::milliseconds(10);
+    // Time left in double seconds: seconds * 10^9 ns would overflow the clock's int64 past
+    // 9.2e9 s and end the sleep at once.
+    const auto start = clock::now();
     while (true) {
         if (token.stop_requested()) {
             return false;
         }
-        const auto now = clock::now();
-        if (now >= end) {
+        const dseconds left = dseconds(seconds) - (clock::now() - start);
+        if (left <= dseconds::zero()) {
             return true;
         }
-        std::this_thread::sleep_for(std::min<clock::duration>(end - now, slice));
+        std::this_thread::sleep_for(std::min(left, slice));
     }
 }
 

@@ -27,7 +27,12 @@ namespace rankpool {
 /// The largest --chunksize any command accepts.
 inline constexpr std::uint64_t max_chunksize = std::uint64_t{1} << 30;
 
-/// A finite number of seconds >= 0 ("2", "0.25", "1e-2").
+/// The longest duration any command accepts, in seconds: 10^9 s, about 31.7 years. Far below
+/// the 2^63 ns (about 292 years) a std::chrono::steady_clock can count, so that no duration a
+/// user gives comes near an overflow.
+inline constexpr double max_seconds = 1e9;
+
+/// A finite number of seconds in [0, max_seconds] ("2", "0.25", "1e-2").
 [[nodiscard]] double parse_seconds(std::string_view text, std::string_view what);
 
 /// One argument of an argument file, with its 1-based line number for error messages.

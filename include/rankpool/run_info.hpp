@@ -33,8 +33,9 @@ struct RankInfo {
 [[nodiscard]] std::vector<RankInfo> gather_rank_info(const boost::mpi::communicator& comm,
                                                      int root = 0);
 
-/// Bytes of memory this machine can still hand out without swapping (MemAvailable), or 0 if
-/// that cannot be read.
+/// Bytes of memory this process can still get, or 0 if that cannot be read: the tightest of
+/// MemAvailable, its cgroup's limit and its rlimits (see available_memory in memory.hpp, which
+/// also says which limit it is).
 [[nodiscard]] std::uint64_t available_memory_bytes();
 
 } // namespace rankpool

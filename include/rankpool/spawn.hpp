@@ -57,6 +57,9 @@ public:
     [[nodiscard]] int remote_size() const;
     /// MPI_Comm_disconnect. Throws spawn_error if MPI reports an error.
     void disconnect();
+    /// Lets go of a peer that died, without MPI_Comm_disconnect (which would wait for it): the
+    /// handle is freed with MPI_Comm_free, which does not wait.
+    void abandon() noexcept;
 
 private:
     MPI_Comm comm_ = MPI_COMM_NULL;

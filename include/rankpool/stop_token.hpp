@@ -35,8 +35,11 @@ public:
     [[nodiscard]] const char* what() const noexcept override { return "task cancelled"; }
 };
 
-/// Sleeps for `seconds`, waking every few milliseconds to check the token. Returns false if it
-/// was stopped early.
+/// Sleeps for `seconds`, waking every 10 ms to check the token. Returns true once that time has
+/// passed (at once for seconds <= 0), false if it was stopped first. Any length is safe: time is
+/// counted in double seconds, never converted whole to clock ticks, so lengths past what the
+/// clock can count (about 292 years) and +infinity sleep until stopped. Throws
+/// std::invalid_argument for NaN, which is no length.
 bool sleep_unless_stopped(double seconds, const StopToken& token);
 
 } // namespace rankpool

@@ -1,4 +1,6 @@
 // The `spawn` subcommand's command line, and its hidden worker `spawn-worker`.
+#include <csignal>
+
 #include <CLI/CLI.hpp>
 
 #include "rankpool/checksum.hpp"
@@ -17,9 +19,28 @@ namespace {
 
 struct SpawnArgs {
     std::string n = "1000";
+    std::string crash_worker;
     bool no_oversubscribe = false;
     bool json = false;
 };
+
+/// The hidden worker's arguments, which only `rankpool spawn` passes.
+struct WorkerArgs {
+    std::string lifeline;
+    std::string crash_at;
+};
+
+std::optional<WorkerCrash> parse_crash(const std::string& text, const char* what) {
+    if (text.empty()) {
+        return std::nullopt;
+    }
+    const auto c = worker_crash_from_string(text);
+    if (!c) {
+        throw usage_error(std::string(what) + " must be start, compute or join, got '" + text +
+                          "'");
+    }
+    return c;
+}
 
 int run(const boost::mpi::communicator& comm, const SpawnOptions& o, Output& out) {
     const auto r = run_spawn(comm, o);
@@ -56,17 +77,26 @@ void add_spawn_command(CLI::App& app, std::optional<Command>& chosen) {
         "job's ranks; without it Open MPI refuses to spawn when every slot is in use (mpirun -np "
         "2\n"
         "on 2 cores). Errors are returned, not fatal (MPI_ERRORS_RETURN): a failed spawn is one\n"
-        "error line and exit code 1, not an aborted job.");
+        "error line and exit code 1, not an aborted job. A worker that dies, at any point, is one\n"
+        "error line naming it (pid, host) and exit code 1, not a hang: from before its MPI_Init\n"
+        "it holds a socket to rank 0 (a lifeline), whose end tells rank 0 at once.");
     sp->add_option("N", args->n, "sum(x*x for x in range(N)), 0 <= N <= 2^32 (default 1000)")
         ->type_name("INT");
     sp->add_flag("--no-oversubscribe", args->no_oversubscribe,
                  "spawn with no info keys: Open MPI then refuses to place the worker when\n"
                  "every slot of the job is taken (e.g. mpirun -np 2 on 2 cores)");
+    sp->add_option("--crash-worker", args->crash_worker,
+                   "the worker kills itself (SIGKILL) at WHEN: start (before MPI_Init, while\n"
+                   "rank 0 is in MPI_Comm_spawn), compute (rank 0 waits for the sum) or join\n"
+                   "(rank 0 is in MPI_Comm_disconnect): shows that a dead worker ends the run\n"
+                   "with an error line and exit code 1 instead of hanging it")
+        ->type_name("WHEN");
     sp->add_flag("--json", args->json, "print one JSON object instead of the text summary");
     sp->callback([args, &chosen] {
         SpawnOptions o;
         o.n = parse_count(args->n, "N", max_squares_n);
         o.oversubscribe = !args->no_oversubscribe;
+        o.crash_worker = parse_crash(args->crash_worker, "--crash-worker");
         chosen = Command{
             "spawn", args->json, to_json(o),
             [o](const boost::mpi::communicator& comm, Output& out) { return run(comm, o, out); }};
@@ -75,10 +105,21 @@ void add_spawn_command(CLI::App& app, std::optional<Command>& chosen) {
     // The process `spawn` starts: hidden from --help (empty group).
     auto* worker = app.add_subcommand("spawn-worker", "the worker `rankpool spawn` starts");
     worker->group("");
-    worker->callback([&chosen] {
-        chosen = Command{
-            "spawn-worker", false, nlohmann::ordered_json::object(),
-            [](const boost::mpi::communicator& comm, Output&) { return run_spawn_worker(comm); }};
+    auto wargs = std::make_shared<WorkerArgs>();
+    worker->add_option("--lifeline", wargs->lifeline);
+    worker->add_option("--crash-at", wargs->crash_at);
+    worker->callback([wargs, &chosen] {
+        const auto crash = parse_crash(wargs->crash_at, "--crash-at");
+        // Before MPI_Init: from here on the parent sees this process die, whenever it does.
+        auto lifeline = std::make_shared<Lifeline>(
+            wargs->lifeline.empty() ? Lifeline() : Lifeline::connect(wargs->lifeline));
+        if (crash == WorkerCrash::start) {
+            std::raise(SIGKILL);
+        }
+        chosen = Command{"spawn-worker", false, nlohmann::ordered_json::object(),
+                         [lifeline, crash](const boost::mpi::communicator& comm, Output&) {
+                             return run_spawn_worker(comm, *lifeline, crash);
+                         }};
     });
 }
 

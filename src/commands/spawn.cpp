@@ -1,13 +1,17 @@
 // `rankpool spawn N`: one worker process started with MPI_Comm_spawn, joined, described, timed.
 #include "spawn.hpp"
 
+#include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <thread>
 #include <unistd.h>
 
 #include <mpi.h>
 
+#include "rankpool/lifeline.hpp"
 #include "rankpool/map.hpp"
 #include "rankpool/parse.hpp"
 #include "rankpool/run_info.hpp"
@@ -28,8 +32,6 @@ struct Reply {
     std::uint64_t sum_lo = 0;
     std::uint64_t sum_hi = 0;
     std::uint64_t pid = 0;
-    std::int32_t rank = 0;
-    std::int32_t exit_code = 0;
     double seconds = 0;
     char host[MPI_MAX_PROCESSOR_NAME] = {};
 };
@@ -41,23 +43,87 @@ void check(int rc, const char* what) {
     }
 }
 
-/// Rank 0's part: start(), send the bounds, receive the reply, join().
+/// The worker died before it was joined: the run failed, not the launcher.
+class worker_lost : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+std::string lost_message(std::uint64_t pid, const std::string& host, const char* when) {
+    return "spawn: the worker (pid " + std::to_string(pid) + ", host " + host + ") died " + when;
+}
+
+/// For the lifeline's watch thread, when the worker dies while rank 0 is stuck in a call that
+/// cannot be polled: the error line, then the end of this process (mpirun ends the other ranks).
+LifelineWatch::Fatal die_on_loss(std::string host, const char* when) {
+    return [host = std::move(host), when](std::uint64_t pid) {
+        std::fprintf(stderr, "rankpool: error: %s\n", lost_message(pid, host, when).c_str());
+        std::fflush(stderr);
+        std::_Exit(1); // the exit code of a failed run (see README, exit codes)
+    };
+}
+
+/// Completes `req` unless the worker dies first; then cancels it and throws worker_lost. An MPI
+/// error is the worker's death when the lifeline says so within a moment.
+void wait_for_worker(MPI_Request& req, const LifelineWatch& lifeline, const std::string& host,
+                     const char* what, const char* when) {
+    const auto lost = [&] { return lifeline.lost().has_value(); };
+    const auto rc = wait_quietly_unless(req, lost);
+    if (!rc) {
+        MPI_Cancel(&req);
+        MPI_Request_free(&req);
+    } else if (*rc != MPI_SUCCESS) {
+        for (int i = 0; i < 100 && !lost(); ++i) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(2));
+        }
+    }
+    if (const auto pid = lifeline.lost()) {
+        throw worker_lost(lost_message(*pid, host, when));
+    }
+    check(*rc, what);
+}
+
+/// Rank 0's part: start(), send the bounds, receive the reply, join(). Every wait on the worker
+/// ends if it dies: polled ones throw worker_lost, blocking ones end the process.
 void start_and_join(const SpawnOptions& o, SpawnReport& r) {
     const boost::mpi::communicator self(MPI_COMM_SELF, boost::mpi::comm_attach);
+    const std::string host = processor_name();
+    LifelineWatch lifeline;
+    std::vector<std::string> args = {"spawn-worker", "--lifeline", lifeline.address()};
+    if (o.crash_worker) {
+        args.insert(args.end(), {"--crash-at", std::string(worker_crash_name(*o.crash_worker))});
+    }
     const double t0 = MPI_Wtime();
-    Intercomm worker =
-        spawn(self, self_executable(), {"spawn-worker"}, default_spawn_info(o.oversubscribe), 1, 0);
+    Intercomm worker;
+    {
+        const LifelineWatch::Blocked blocked(
+            lifeline, die_on_loss(host, "while it started (MPI_Comm_spawn)"));
+        worker = spawn(self, self_executable(), args, default_spawn_info(o.oversubscribe), 1, 0);
+    }
     r.spawn_seconds = MPI_Wtime() - t0;
     std::uint64_t bounds[2] = {0, o.n};
-    check(MPI_Send(bounds, 2, MPI_UINT64_T, 0, tag_bounds, worker), "MPI_Send");
     Reply reply;
-    check(MPI_Recv(&reply, sizeof reply, MPI_BYTE, 0, tag_reply, worker, MPI_STATUS_IGNORE),
-          "MPI_Recv");
-    worker.disconnect();
+    MPI_Request req = MPI_REQUEST_NULL;
+    try {
+        check(MPI_Isend(bounds, 2, MPI_UINT64_T, 0, tag_bounds, worker, &req), "MPI_Isend");
+        wait_for_worker(req, lifeline, host, "MPI_Isend", "before it received the range");
+        check(MPI_Irecv(&reply, sizeof reply, MPI_BYTE, 0, tag_reply, worker, &req), "MPI_Irecv");
+        wait_for_worker(req, lifeline, host, "MPI_Irecv", "before it returned its sum");
+    } catch (...) {
+        // A disconnect would wait for a worker that died or will never get there; without us
+        // it ends too (the singleton's runtime or mpirun ends it).
+        worker.abandon();
+        throw;
+    }
+    {
+        const LifelineWatch::Blocked blocked(
+            lifeline, die_on_loss(host, "while it was joined (MPI_Comm_disconnect)"));
+        worker.disconnect();
+    }
     r.total_seconds = MPI_Wtime() - t0;
     r.sum = (static_cast<uint128>(reply.sum_hi) << 64) | reply.sum_lo;
     reply.host[sizeof reply.host - 1] = '\0';
-    r.worker = {reply.rank, reply.host, reply.pid, reply.exit_code, reply.seconds};
+    r.worker = {reply.host, reply.pid, reply.seconds};
 }
 
 } // namespace
@@ -76,6 +142,8 @@ SpawnReport run_spawn(const boost::mpi::communicator& comm, const SpawnOptions& 
     if (comm.rank() == 0) {
         try {
             start_and_join(o, r);
+        } catch (const worker_lost& e) {
+            r.error = e.what();
         } catch (const spawn_error& e) {
             r.error =
                 std::string("spawn: ") + e.what() + "; " +
@@ -96,18 +164,25 @@ SpawnReport run_spawn(const boost::mpi::communicator& comm, const SpawnOptions& 
     return r;
 }
 
-int run_spawn_worker(const boost::mpi::communicator& comm) {
+int run_spawn_worker(const boost::mpi::communicator& comm, Lifeline& lifeline,
+                     std::optional<WorkerCrash> crash) {
     Intercomm parent = spawn_parent();
     if (!parent.connected()) {
         throw usage_error("spawn-worker is the process `rankpool spawn` starts with "
                           "MPI_Comm_spawn; run `rankpool spawn` instead");
     }
+    const auto crash_at = [&](WorkerCrash when) {
+        if (crash == when) {
+            std::raise(SIGKILL);
+        }
+    };
     // Rank 0 of the spawned job talks to the parent; map_reduce shares the bounds with any others.
     std::uint64_t bounds[2] = {0, 0};
     if (comm.rank() == 0) {
         check(MPI_Recv(bounds, 2, MPI_UINT64_T, 0, tag_bounds, parent, MPI_STATUS_IGNORE),
               "MPI_Recv");
     }
+    crash_at(WorkerCrash::compute);
     const double t0 = MPI_Wtime();
     const uint128 sum = map_reduce(
         comm, bounds[0], bounds[1], uint128{0}, [](uint128 a, uint128 b) { return a + b; },
@@ -118,17 +193,43 @@ int run_spawn_worker(const boost::mpi::communicator& comm) {
         reply.sum_lo = static_cast<std::uint64_t>(sum);
         reply.sum_hi = static_cast<std::uint64_t>(sum >> 64);
         reply.pid = static_cast<std::uint64_t>(getpid());
-        reply.rank = comm.rank();
         const std::string host = processor_name();
         std::strncpy(reply.host, host.c_str(), sizeof reply.host - 1);
         check(MPI_Send(&reply, sizeof reply, MPI_BYTE, 0, tag_reply, parent), "MPI_Send");
     }
+    crash_at(WorkerCrash::join);
     parent.disconnect();
-    return reply.exit_code;
+    lifeline.release(); // joined: from here on, this process's exit is not a death
+    return 0;
+}
+
+std::string_view worker_crash_name(WorkerCrash c) {
+    switch (c) {
+    case WorkerCrash::start:
+        return "start";
+    case WorkerCrash::compute:
+        return "compute";
+    case WorkerCrash::join:
+        return "join";
+    }
+    return "?";
+}
+
+std::optional<WorkerCrash> worker_crash_from_string(std::string_view s) {
+    for (const auto c : {WorkerCrash::start, WorkerCrash::compute, WorkerCrash::join}) {
+        if (s == worker_crash_name(c)) {
+            return c;
+        }
+    }
+    return std::nullopt;
 }
 
 nlohmann::ordered_json to_json(const SpawnOptions& o) {
-    return {{"n", o.n}, {"oversubscribe", o.oversubscribe}};
+    return {{"n", o.n},
+            {"oversubscribe", o.oversubscribe},
+            {"crash_worker", o.crash_worker ? nlohmann::ordered_json(
+                                                  std::string(worker_crash_name(*o.crash_worker)))
+                                            : nlohmann::ordered_json(nullptr)}};
 }
 
 nlohmann::ordered_json to_json(const SpawnReport& r) {
@@ -145,20 +246,15 @@ nlohmann::ordered_json to_json(const SpawnReport& r) {
         {"results",
          {{"count", 1}, {"sum", json_uint128(r.sum)}, {"expected", json_uint128(r.expected)}}},
         {"detail",
-         {{"spawn_info", info},
-          {"worker",
-           {{"rank", r.worker.rank},
-            {"host", r.worker.host},
-            {"pid", r.worker.pid},
-            {"exit", r.worker.exit_code}}}}},
+         {{"spawn_info", info}, {"worker", {{"host", r.worker.host}, {"pid", r.worker.pid}}}}},
     };
 }
 
 std::vector<std::string> to_text(const SpawnReport& r) {
     std::vector<std::string> lines;
-    lines.push_back("<Worker rank " + std::to_string(r.worker.rank) + " of spawned comm, host " +
-                    r.worker.host + ", pid " + std::to_string(r.worker.pid) + ", exit " +
-                    std::to_string(r.worker.exit_code) + ": sum(x*x for x in range(" +
+    // Printed once the worker is joined; its exit code is not known here (its launcher reaps it).
+    lines.push_back("<Worker rank 0 of spawned comm, host " + r.worker.host + ", pid " +
+                    std::to_string(r.worker.pid) + ", joined: sum(x*x for x in range(" +
                     std::to_string(r.options.n) + ")) = " + to_string(r.sum) + ">");
     char line[128];
     std::snprintf(line, sizeof line, "Elapsed: %.3f s (MPI_Comm_spawn %.3f s)", r.total_seconds,

@@ -8,6 +8,7 @@
 
 #include "rankpool/executor.hpp"
 #include "rankpool/map.hpp"
+#include "rankpool/memory.hpp"
 #include "rankpool/run_info.hpp"
 
 #include "report_json.hpp"
@@ -47,18 +48,22 @@ void check_root_memory(const boost::mpi::communicator& comm, const SquaresOption
     if (o.gather == GatherMode::none) {
         return;
     }
-    // [0] bytes the root needs, [1] bytes it has; decided on the root, known to all.
-    std::uint64_t need_have[2] = {0, 0};
+    // [0] bytes the root needs, [1] bytes it has, [2] whether that is known; decided on the
+    // root, known to all. The limit that decided it (the tightest) is named on the root.
+    std::uint64_t need_have[3] = {0, 0, 0};
+    const auto have = comm.rank() == 0 ? available_memory() : std::nullopt;
     if (comm.rank() == 0) {
         const std::uint64_t per_item = o.input == InputMode::array ? 16 : 8;
         need_have[0] = o.n * per_item;
-        need_have[1] = available_memory_bytes();
+        need_have[1] = have ? have->bytes : 0;
+        need_have[2] = have ? 1 : 0;
     }
-    MPI_Bcast(need_have, 2, MPI_UINT64_T, 0, comm);
-    if (need_have[1] != 0 && need_have[0] > need_have[1]) {
+    MPI_Bcast(need_have, 3, MPI_UINT64_T, 0, comm);
+    if (need_have[2] != 0 && need_have[0] > need_have[1]) {
         throw limit_error("squares " + std::to_string(o.n) + " needs " + gib(need_have[0]) +
                           " on rank 0 for the gathered results but " + gib(need_have[1]) +
-                          " is available; use --gather none to sum without gathering");
+                          " is available (" + (have ? have->source : "on rank 0") +
+                          "); use --gather none to sum without gathering");
     }
 }
 

@@ -56,6 +56,7 @@ std::map<std::string, Sample> samples(const std::string& arg_file) {
         {"sleep --json", {{}, ""}},
         {"spawn N", {{}, "10"}},
         {"spawn --no-oversubscribe", {{}, ""}},
+        {"spawn --crash-worker", {{}, "join"}},
         {"spawn --json", {{}, ""}},
         {"compare N", {{}, "10"}},
         {"compare --repeat", {{}, "3"}},

@@ -45,13 +45,13 @@ TEST_CASE("the spawn report in the spirit of print(p1)") {
     r.options.n = 1000;
     r.ranks = 1;
     r.sum = r.expected = sum_of_squares(1000);
-    r.worker = {0, "node7", 4242, 0, 0.001};
+    r.worker = {"node7", 4242, 0.001};
     r.spawn_seconds = 0.2;
     r.total_seconds = 0.25;
     CHECK(r.ok());
     const auto text = commands::to_text(r);
     REQUIRE(text.size() == 2);
-    CHECK(text[0] == "<Worker rank 0 of spawned comm, host node7, pid 4242, exit 0: "
+    CHECK(text[0] == "<Worker rank 0 of spawned comm, host node7, pid 4242, joined: "
                      "sum(x*x for x in range(1000)) = 332833500>");
     CHECK(text[1] == "Elapsed: 0.250 s (MPI_Comm_spawn 0.200 s)");
     const auto j = commands::to_json(r);
@@ -62,9 +62,21 @@ TEST_CASE("the spawn report in the spirit of print(p1)") {
     CHECK(j["ok"] == true);
     CHECK(j["detail"]["worker"]["host"] == "node7");
     CHECK(j["detail"]["worker"]["pid"] == 4242);
+    // The worker's exit code is never seen by the parent (its launcher reaps it): not reported.
+    CHECK_FALSE(j["detail"]["worker"].contains("exit"));
     CHECK(j["seconds"]["spawn"] == 0.2);
     CHECK(j["seconds"]["total"] == 0.25);
     CHECK(j["detail"]["spawn_info"]["map_by"] == "slot:OVERSUBSCRIBE");
     r.sum += 1;
     CHECK_FALSE(r.ok());
+}
+
+TEST_CASE("--crash-worker's points: names and back") {
+    using commands::WorkerCrash;
+    for (const auto c : {WorkerCrash::start, WorkerCrash::compute, WorkerCrash::join}) {
+        CHECK(commands::worker_crash_from_string(commands::worker_crash_name(c)) == c);
+    }
+    CHECK(commands::worker_crash_name(WorkerCrash::compute) == "compute");
+    CHECK_FALSE(commands::worker_crash_from_string("Compute"));
+    CHECK_FALSE(commands::worker_crash_from_string(""));
 }

@@ -1,10 +1,13 @@
 // Runs the rankpool binary and captures what it did.
 #include "run.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -40,11 +43,13 @@ RunResult run_rankpool(int ranks, const std::vector<std::string>& args, int time
     return run_rankpool_with(launcher, args, timeout);
 }
 
-RunResult run_rankpool_with(const std::string& launcher, const std::vector<std::string>& args,
-                            int timeout, const std::string& stdout_to) {
-    static int counter = 0;
-    const std::string base =
-        "/tmp/rankpool-cli-test-" + std::to_string(getpid()) + "-" + std::to_string(counter++);
+namespace {
+
+/// `timeout ... [launcher] rankpool args... >base.out 2>base.err`, for /bin/sh; `stdout_to`, if
+/// given, replaces `>base.out` (a pipeline starting with '|' runs under bash, exiting with the
+/// launcher's code).
+std::string command_line(const std::string& launcher, const std::vector<std::string>& args,
+                         int timeout, const std::string& base, const std::string& stdout_to = "") {
     std::string cmd = "timeout -k 5 " + std::to_string(timeout) + " ";
     if (!launcher.empty()) {
         cmd += launcher + " ";
@@ -54,26 +59,114 @@ RunResult run_rankpool_with(const std::string& launcher, const std::vector<std::
         cmd += " " + quote(a);
     }
     if (stdout_to.rfind('|', 0) == 0) {
-        // A pipeline: the exit code must be rankpool's (its launcher's), not the reader's.
-        cmd = "bash -c " + quote("set -o pipefail; " + cmd + " 2>" + base + ".err </dev/null " +
-                                 stdout_to + " >" + base + ".out; exit ${PIPESTATUS[0]}");
-    } else {
-        cmd += " " + (stdout_to.empty() ? ">" + base + ".out" : stdout_to) + " 2>" + base +
-               ".err </dev/null";
+        return "bash -c " + quote("set -o pipefail; " + cmd + " 2>" + base + ".err </dev/null " +
+                                  stdout_to + " >" + base + ".out; exit ${PIPESTATUS[0]}");
     }
+    return cmd + " " + (stdout_to.empty() ? ">" + base + ".out" : stdout_to) + " 2>" + base +
+           ".err </dev/null";
+}
 
-    const auto t0 = std::chrono::steady_clock::now();
-    const int status = std::system(cmd.c_str());
-    const auto t1 = std::chrono::steady_clock::now();
+std::string fresh_base() {
+    static int counter = 0;
+    return "/tmp/rankpool-cli-test-" + std::to_string(getpid()) + "-" + std::to_string(counter++);
+}
 
+RunResult collect(int status, const std::string& base, double seconds) {
     RunResult r;
     r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     r.out = slurp(base + ".out");
     r.err = slurp(base + ".err");
-    r.seconds = std::chrono::duration<double>(t1 - t0).count();
+    r.seconds = seconds;
     std::remove((base + ".out").c_str());
     std::remove((base + ".err").c_str());
     return r;
+}
+
+/// The parent pid in /proc/PID/stat (after the command name, which may hold spaces), or -1.
+int parent_of(int pid) {
+    const std::string stat = slurp("/proc/" + std::to_string(pid) + "/stat");
+    const auto close = stat.rfind(')');
+    if (close == std::string::npos) {
+        return -1;
+    }
+    std::istringstream rest(stat.substr(close + 1));
+    char state = 0;
+    int ppid = -1;
+    rest >> state >> ppid;
+    return ppid;
+}
+
+} // namespace
+
+RunResult run_rankpool_with(const std::string& launcher, const std::vector<std::string>& args,
+                            int timeout, const std::string& stdout_to) {
+    const std::string base = fresh_base();
+    const std::string cmd = command_line(launcher, args, timeout, base, stdout_to);
+    const auto t0 = std::chrono::steady_clock::now();
+    const int status = std::system(cmd.c_str());
+    const auto t1 = std::chrono::steady_clock::now();
+    return collect(status, base, std::chrono::duration<double>(t1 - t0).count());
+}
+
+RunResult run_rankpool_during(const std::string& launcher, const std::vector<std::string>& args,
+                              const std::function<void(int shell)>& during, int timeout) {
+    const std::string base = fresh_base();
+    const std::string cmd = command_line(launcher, args, timeout, base);
+    const auto t0 = std::chrono::steady_clock::now();
+    const pid_t shell = fork();
+    if (shell == 0) {
+        execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
+        _exit(127);
+    }
+    REQUIRE(shell > 0);
+    during(shell);
+    int status = 0;
+    waitpid(shell, &status, 0);
+    const auto t1 = std::chrono::steady_clock::now();
+    return collect(status, base, std::chrono::duration<double>(t1 - t0).count());
+}
+
+std::vector<int> descendants_with(int ancestor, const std::string& needle) {
+    std::map<int, int> parent;
+    for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+        const std::string name = entry.path().filename().string();
+        if (name.find_first_not_of("0123456789") == std::string::npos) {
+            parent[std::stoi(name)] = parent_of(std::stoi(name));
+        }
+    }
+    std::vector<int> found;
+    for (const auto& [pid, ppid] : parent) {
+        bool below = false;
+        for (int p = ppid, hops = 0; p > 1 && hops < 64 && !below; ++hops) {
+            below = p == ancestor;
+            const auto it = parent.find(p);
+            p = it == parent.end() ? -1 : it->second;
+        }
+        std::string cmdline = slurp("/proc/" + std::to_string(pid) + "/cmdline");
+        std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
+        if (below && cmdline.find(needle) != std::string::npos) {
+            found.push_back(pid);
+        }
+    }
+    return found;
+}
+
+double cpu_seconds(int pid) {
+    const std::string stat = slurp("/proc/" + std::to_string(pid) + "/stat");
+    const auto close = stat.rfind(')');
+    if (close == std::string::npos) {
+        return -1;
+    }
+    // After the name: state, then fields 4..13, then utime (14) and stime (15), in clock ticks.
+    std::istringstream rest(stat.substr(close + 1));
+    std::string field;
+    for (int i = 3; i <= 13; ++i) {
+        rest >> field;
+    }
+    double utime = 0;
+    double stime = 0;
+    rest >> utime >> stime;
+    return (utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
 void check_refusals(const Refusals& cases, const std::vector<int>& rank_counts) {

@@ -1,6 +1,7 @@
 // Runs the rankpool binary (alone or under mpiexec) and captures its exit code and output.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -23,6 +24,17 @@ RunResult run_rankpool(int ranks, const std::vector<std::string>& args, int time
 /// redirection of stdout instead of capturing it (">/dev/full", ">&-", "| head -c 1").
 RunResult run_rankpool_with(const std::string& launcher, const std::vector<std::string>& args,
                             int timeout = 60, const std::string& stdout_to = "");
+
+/// Runs like run_rankpool_with and, while it runs, calls `during` with the pid of the shell that
+/// runs the command line: rankpool, and every process it starts, are below that pid.
+RunResult run_rankpool_during(const std::string& launcher, const std::vector<std::string>& args,
+                              const std::function<void(int shell)>& during, int timeout = 60);
+
+/// The processes below `ancestor` (children, theirs, ...) whose command line contains `needle`.
+std::vector<int> descendants_with(int ancestor, const std::string& needle);
+
+/// CPU seconds (user + system) that process `pid` has used so far; -1 when there is none.
+double cpu_seconds(int pid);
 
 /// Bad command lines, each with the error line (or its start) it must give.
 using Refusals = std::vector<std::pair<std::vector<std::string>, std::string>>;

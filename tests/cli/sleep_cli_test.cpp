@@ -175,3 +175,24 @@ TEST_CASE("bad input to sleep: one line, exit 2") {
     };
     check_refusals(cases, {0, 1, 3});
 }
+
+TEST_CASE(
+    "sleep longer than the maximum (10^9 s) is refused up front on every rank, never 'Done'") {
+    // Before: 1e12 s overflowed the conversion to nanoseconds and printed 'Done 1e+12' at once.
+    const char* limit = " is too long (at most 1000000000 seconds, about 31.7 years)";
+    const rankpool::test::Refusals cases = {
+        {{"sleep", "1e12", "1"}, std::string("rankpool: error: SECONDS = 1e12") + limit},
+        {{"sleep", "1", "9.3e9"}, std::string("rankpool: error: SECONDS = 9.3e9") + limit},
+        {{"sleep", "1000000000.5"}, std::string("rankpool: error: SECONDS = 1000000000.5") + limit},
+    };
+    check_refusals(cases, {0, 1, 4});
+}
+
+TEST_CASE("the longest task accepted (10^9 s) runs until stopped: a failure elsewhere ends it") {
+    // Task 0 sleeps on rank 0's thread, task 1 fails on rank 1: the sleep is stopped, not done.
+    const auto r = run_rankpool(2, {"sleep", "1e9", "0", "--fail-task", "1"}, 60);
+    CHECK(r.exit_code == 1);
+    CHECK(count_lines_with(r.out, "Sleeping for 1e+09 seconds.") == 1);
+    CHECK(count_lines_with(r.out, "Done") == 0);
+    CHECK(count_lines_with(r.err, "rankpool: error: task 1 (sleep 0) failed on rank ") == 1);
+}

@@ -10,6 +10,7 @@ using rankpool::test::check_refusals;
 using rankpool::test::count_lines_with;
 using rankpool::test::lines;
 using rankpool::test::run_rankpool;
+using rankpool::test::run_rankpool_with;
 
 TEST_CASE("squares 10 --print on 3 ranks prints 0..81 in order and checksum 285") {
     const auto r = run_rankpool(3, {"squares", "10", "--print"});
@@ -101,6 +102,29 @@ TEST_CASE("too large for rank 0's memory: refused up front") {
         CHECK(r.err.find("use --gather none") != std::string::npos);
     } else {
         MESSAGE("this machine has more than 32 GiB available; the refusal is not exercised");
+    }
+}
+
+TEST_CASE("under RLIMIT_AS (ulimit -v) a result array larger than what is left is refused, "
+          "naming the limit; what fits runs") {
+    // Before: std::bad_alloc on rank 0 and Open MPI's abort banner. 2e9 bytes of address space
+    // leave rank 0 about 1.7 GiB once MPI is up; 3e8 results need 2.24 GiB.
+    const std::string limit = "prlimit --as=2000000000";
+    const std::string mpi = limit + " " + RANKPOOL_MPIEXEC + " -n 2 " + RANKPOOL_MPIEXEC_FLAGS;
+    for (const auto& launcher : {limit, mpi}) {
+        CAPTURE(launcher);
+        const auto r = run_rankpool_with(launcher, {"squares", "300000000"});
+        CAPTURE(r.err);
+        CHECK(r.exit_code == 2);
+        CHECK(r.out.empty());
+        CHECK(count_lines_with(r.err, "rankpool: error:") == 1);
+        CHECK(count_lines_with(r.err, "rankpool: error: squares 300000000 needs 2.24 GiB on rank 0 "
+                                      "for the gathered results but ") == 1);
+        CHECK(count_lines_with(r.err, " GiB is available (RLIMIT_AS, ulimit -v); use --gather "
+                                      "none to sum without gathering") == 1);
+        CHECK(run_rankpool_with(launcher, {"squares", "10000000"}).exit_code == 0);
+        CHECK(run_rankpool_with(launcher, {"squares", "300000000", "--gather", "none"}).exit_code ==
+              0);
     }
 }
 

@@ -48,7 +48,7 @@ python3 - "$work/rankpool-sweep-$scaled.csv" <<'PY' || fail "scripts/scaling's s
 import csv, sys
 rows = list(csv.DictReader(open(sys.argv[1])))
 got = sorted((int(r["ranks"]), r["ok"]) for r in rows)
-want = sorted((k, "True") for k in (1, 2, 4) for _ in range(2))
+want = sorted((k, "true") for k in (1, 2, 4) for _ in range(2))
 assert got == want, got
 assert all(r["launcher"] == "srun" for r in rows), [r["launcher"] for r in rows]
 print("   %d rows: ranks 1, 2, 4 x 2 repetitions, every one ok, launched by srun" % len(rows))

@@ -63,6 +63,25 @@ TEST_CASE("seconds: finite and not negative") {
                          "seconds must be a number of seconds, got '2s'", usage_error);
 }
 
+TEST_CASE("seconds: at most max_seconds (10^9 s), far below a steady clock's 2^63 ns") {
+    using rankpool::max_seconds;
+    CHECK(max_seconds == 1e9);
+    CHECK(parse_seconds("1e9", "SECONDS") == 1e9);
+    CHECK(parse_seconds("1000000000", "SECONDS") == max_seconds);
+    CHECK(parse_seconds("999999999.999", "SECONDS") == 999999999.999);
+    const char* too_long = " is too long (at most 1000000000 seconds, about 31.7 years)";
+    CHECK_THROWS_WITH_AS((void)parse_seconds("1000000000.001", "SECONDS"),
+                         (std::string("SECONDS = 1000000000.001") + too_long).c_str(), usage_error);
+    // Past 2^63 ns (9.2e9 s) the old conversion to nanoseconds overflowed: the task was 'done'.
+    CHECK_THROWS_WITH_AS((void)parse_seconds("9.3e9", "SECONDS"),
+                         (std::string("SECONDS = 9.3e9") + too_long).c_str(), usage_error);
+    CHECK_THROWS_WITH_AS((void)parse_seconds("1e12", "SECONDS"),
+                         (std::string("SECONDS = 1e12") + too_long).c_str(), usage_error);
+    CHECK_THROWS_WITH_AS((void)parse_seconds("1.7976931348623157e308", "SECONDS"),
+                         (std::string("SECONDS = 1.7976931348623157e308") + too_long).c_str(),
+                         usage_error);
+}
+
 TEST_CASE("the launcher's rank, before MPI starts") {
     std::map<std::string, std::string> env;
     const auto get = [&](const char* k) -> const char* {
