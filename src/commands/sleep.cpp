@@ -39,11 +39,11 @@ SleepReport run_sleep(const boost::mpi::communicator& comm, const SleepOptions& 
     }
     if (root) {
         r.lower_bound = makespan_lower_bound(costs, r.workers);
-        r.predicted = simulate_makespan(costs, r.workers, o.executor.schedule,
-                                        o.executor.chunksize, o.executor.longest_first);
+        r.predicted = simulate_makespan(costs, r.workers, o.executor.schedule, o.executor.chunksize,
+                                        o.executor.longest_first);
     }
-    if (!o.quiet && comm.rank() == o.executor.root) {
-        sink.begin({"seconds", "slept", "Done ", n, true});
+    if (root) {
+        sink.begin({"seconds", "slept", "Done ", n, true, ValueKind::real});
     }
 
     const int rank = comm.rank();
@@ -65,12 +65,10 @@ SleepReport run_sleep(const boost::mpi::communicator& comm, const SleepOptions& 
         return s;
     };
     const auto on_result = [&](std::uint64_t i, double s) {
-        if (!o.quiet) {
-            sink.result(i, Value{o.cost(i)}, Value{s});
-        }
+        sink.result(i, Value{o.cost(i)}, Value{s});
     };
     r.summary = execute(comm, n, sleep_task, on_result, o.executor, costs);
-    if (!o.quiet && comm.rank() == o.executor.root) {
+    if (root) {
         sink.end();
     }
     return r;

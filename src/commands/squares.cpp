@@ -36,7 +36,7 @@ std::string gib(std::uint64_t bytes) {
 }
 
 void hand_results(Sink& sink, const Buffer<std::uint64_t>& results) {
-    sink.begin({"x", "square", "", results.size(), false});
+    sink.begin({"x", "square", "", results.size(), false, ValueKind::uint64});
     sink.results(0, std::span<const std::uint64_t>(results.data(), results.size()));
     sink.end();
 }
@@ -132,7 +132,7 @@ SquaresReport run_squares(const boost::mpi::communicator& comm, const SquaresOpt
             r.checksum += v;
         }
     }
-    if (o.print && comm.rank() == 0) {
+    if (o.gather == GatherMode::all && comm.rank() == 0) {
         hand_results(sink, results);
     }
     r.seconds = max_over_ranks(comm, local);
