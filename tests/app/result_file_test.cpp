@@ -1,5 +1,4 @@
-// Tests of --output's parts without MPI: parsing, the file sink's bytes in input order, and a file
-// that appears whole or not at all.
+// Tests of --output without MPI: parsing, CSV and NPY bytes in input order, whole-or-nothing files.
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
