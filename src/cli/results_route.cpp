@@ -7,6 +7,7 @@
 #include <boost/serialization/string.hpp>
 
 #include "rankpool/errors.hpp"
+#include "rankpool/wait.hpp"
 
 namespace rankpool::cli {
 
@@ -128,6 +129,7 @@ std::string ResultsRoute::finish(const boost::mpi::communicator& comm, bool ok) 
             written_ = error.empty();
         }
     }
+    quiet_barrier(comm); // the other ranks leave the cores to rank 0's writing and syncing
     return from_root(comm, error);
 }
 

@@ -32,8 +32,9 @@ public:
     [[nodiscard]] commands::Sink& sink() noexcept { return *sink_; }
 
     /// Collective, after the command: with a file, rank 0 renames it into place if the run `ok`
-    /// and every result came, else removes it. Returns the one-line error when the file could
-    /// not be written, the same on every rank, or an empty string (also when the run failed).
+    /// and every result came, else removes it, while the other ranks wait without spinning.
+    /// Returns the one-line error when the file could not be written, the same on every rank, or
+    /// an empty string (also when the run failed).
     [[nodiscard]] std::string finish(const boost::mpi::communicator& comm, bool ok);
 
     /// What the report gains: options.output (the path or null); with a file, results.file and a

@@ -132,13 +132,14 @@ SquaresReport run_squares(const boost::mpi::communicator& comm, const SquaresOpt
             r.checksum += v;
         }
     }
-    if (o.gather == GatherMode::all && comm.rank() == 0) {
-        hand_results(sink, results);
-    }
     r.seconds = max_over_ranks(comm, local);
     if (!o.schedule) {
         r.rank_compute.resize(comm.rank() == 0 ? static_cast<std::size_t>(comm.size()) : 0);
         MPI_Gather(&local.compute, 1, MPI_DOUBLE, r.rank_compute.data(), 1, MPI_DOUBLE, 0, comm);
+    }
+    // Last, so that no rank waits in a collective (at full speed) while rank 0 prints or writes.
+    if (o.gather == GatherMode::all && comm.rank() == 0) {
+        hand_results(sink, results);
     }
     return r;
 }

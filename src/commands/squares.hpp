@@ -70,8 +70,8 @@ struct SquaresReport {
 void check_root_memory(const boost::mpi::communicator& comm, const SquaresOptions& o);
 
 /// Runs the squares map on `comm`; gathered results go to `sink` on rank 0 in input order, in one
-/// block (Sink::results), whether or not o.print asks to show them. Collective. The returned report
-/// is complete on rank 0.
+/// block (Sink::results) after the last collective, whether or not o.print asks to show them.
+/// Collective. The returned report is complete on rank 0.
 SquaresReport run_squares(const boost::mpi::communicator& comm, const SquaresOptions& o,
                           Sink& sink);
 
