@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Installs what rankpool builds and runs with, from Debian 12's packages, and what the cluster
 # tests run on (scripts/testbed: iproute2 for the test hosts, munge and Slurm's daemons and
-# clients for the test cluster, python3 to read the JSON reports).
+# clients for the test cluster, python3 to read the JSON reports); python3-numpy lets the tests
+# numpy.load the .npy files `--output` writes.
 set -euo pipefail
 packages=(openmpi-bin libopenmpi-dev libboost-mpi-dev libboost-serialization-dev doctest-dev
           libcli11-dev nlohmann-json3-dev cmake g++ make clang-format
-          iproute2 munge slurm-wlm slurmctld slurmd slurm-client python3)
+          iproute2 munge slurm-wlm slurmctld slurmd slurm-client python3 python3-numpy)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
