@@ -11,6 +11,8 @@
 #include "app.hpp"
 #include "commands/sleep.hpp"
 #include "output.hpp"
+#include "result_file.hpp"
+#include "results_route.hpp"
 
 namespace rankpool::cli {
 
@@ -27,6 +29,7 @@ struct SleepArgs {
     std::string crash_task;
     std::string idle = "backoff";
     std::string arg_file;
+    std::string output;
     bool seconds_given = false; ///< SECONDS were on the command line
     bool longest_first = false;
     bool unordered = false;
@@ -106,9 +109,16 @@ SleepOptions validate(const SleepArgs& a) {
     return o;
 }
 
-int run(const boost::mpi::communicator& comm, const SleepOptions& o, Output& out) {
-    const auto r = run_sleep(comm, o, out.sink());
-    show_report(comm, out, r);
+int run(const boost::mpi::communicator& comm, const SleepOptions& o,
+        const std::optional<OutputFile>& output, Output& out) {
+    ResultsRoute route(comm, out, !o.quiet, output);
+    const auto r = run_sleep(comm, o, route.sink());
+    const std::string file_error = route.finish(comm, r.ok());
+    show_report(comm, out, r, route.extras());
+    if (r.summary.failed == 0 && !file_error.empty()) {
+        out.error(file_error);
+        return exit_failure;
+    }
     if (r.summary.failed == 0) {
         return exit_ok;
     }
@@ -163,7 +173,9 @@ void add_sleep_command(CLI::App& app, std::optional<Command>& chosen) {
                    "the rank running task I kills itself (SIGKILL): shows that a dead rank ends\n"
                    "the job instead of hanging it")
         ->type_name("I");
-    sl->add_flag("--quiet", a->quiet, "no per-task lines ('Sleeping for', 'Done'): for benchmarks");
+    sl->add_flag("--quiet", a->quiet,
+                 "no per-task lines ('Sleeping for', 'Done') on the screen: for benchmarks\n"
+                 "(--output still gets every result)");
     sl->add_option("--repeat", a->repeat, "run the list of tasks K times over (default 1)")
         ->type_name("K");
     sl->add_option("--idle", a->idle,
@@ -173,13 +185,18 @@ void add_sleep_command(CLI::App& app, std::optional<Command>& chosen) {
         ->type_name("backoff|spin");
     sl->add_flag("--root-dispatches-only", a->root_dispatches_only,
                  "rank 0 only hands out tasks and runs none (as a classic master)");
+    add_output_option(*sl, a->output);
     sl->add_flag("--json", a->json, "print one JSON object instead of the text output");
     sl->callback([a, seconds, &chosen] {
         a->seconds_given = seconds->count() > 0;
+        const auto output = parse_output(a->output);
         const SleepOptions o = validate(*a);
-        chosen = Command{
-            "sleep", a->json, to_json(o),
-            [o](const boost::mpi::communicator& comm, Output& out) { return run(comm, o, out); }};
+        auto echo = to_json(o);
+        echo["output"] = to_json(output);
+        chosen = Command{"sleep", a->json, std::move(echo),
+                         [o, output](const boost::mpi::communicator& comm, Output& out) {
+                             return run(comm, o, output, out);
+                         }};
     });
 }
 

@@ -7,6 +7,8 @@
 #include "app.hpp"
 #include "commands/squares.hpp"
 #include "output.hpp"
+#include "result_file.hpp"
+#include "results_route.hpp"
 
 namespace rankpool::cli {
 
@@ -21,6 +23,7 @@ struct SquaresArgs {
     std::string schedule;
     std::string chunksize;
     std::string work = "0";
+    std::string output;
     bool print = false;
     bool json = false;
 };
@@ -64,15 +67,25 @@ SquaresOptions validate(const SquaresArgs& a) {
     if (o.print && o.gather == GatherMode::none) {
         throw usage_error("--print needs the results gathered: drop --gather none");
     }
+    if (!a.output.empty() && o.gather == GatherMode::none) {
+        throw usage_error("--output needs the results gathered: drop --gather none");
+    }
     return o;
 }
 
-int run(const boost::mpi::communicator& comm, const SquaresOptions& o, Output& out) {
-    const auto r = run_squares(comm, o, out.sink());
-    show_report(comm, out, r);
+int run(const boost::mpi::communicator& comm, const SquaresOptions& o,
+        const std::optional<OutputFile>& output, Output& out) {
+    ResultsRoute route(comm, out, o.print, output);
+    const auto r = run_squares(comm, o, route.sink());
+    const std::string file_error = route.finish(comm, r.ok());
+    show_report(comm, out, r, route.extras());
     if (comm.rank() == 0 && !r.ok()) {
         out.error("checksum mismatch: gathered " + to_string(r.checksum) +
                   ", n(n-1)(2n-1)/6 = " + to_string(r.expected));
+        return exit_failure;
+    }
+    if (!file_error.empty()) {
+        out.error(file_error);
         return exit_failure;
     }
     return exit_ok;
@@ -110,12 +123,17 @@ void add_squares_command(CLI::App& app, std::optional<Command>& chosen) {
                    "K dependent multiply-adds per number before its square, about K ns of\n"
                    "compute per item: a compute-bound map for scaling runs (default 0)")
         ->type_name("K");
+    add_output_option(*sq, args->output);
     sq->add_flag("--json", args->json, "print one JSON object instead of the text summary");
     sq->callback([args, &chosen] {
+        const auto output = parse_output(args->output);
         const SquaresOptions o = validate(*args);
-        chosen = Command{
-            "squares", args->json, to_json(o),
-            [o](const boost::mpi::communicator& comm, Output& out) { return run(comm, o, out); }};
+        auto echo = to_json(o);
+        echo["output"] = to_json(output);
+        chosen = Command{"squares", args->json, std::move(echo),
+                         [o, output](const boost::mpi::communicator& comm, Output& out) {
+                             return run(comm, o, output, out);
+                         }};
     });
 }
 

@@ -44,9 +44,7 @@ SleepReport run_sleep(const boost::mpi::communicator& comm, const SleepOptions& 
     };
     if (root) {
         predict();
-    }
-    if (!o.quiet && root) {
-        sink.begin({"seconds", "slept", "Done ", n, true});
+        sink.begin({"seconds", "slept", "Done ", n, true, ValueKind::real});
     }
     const int rank = comm.rank();
     const auto sleep_task = [&](std::uint64_t i, const StopToken& stop) -> double {
@@ -67,16 +65,14 @@ SleepReport run_sleep(const boost::mpi::communicator& comm, const SleepOptions& 
         return s;
     };
     const auto on_result = [&](std::uint64_t i, double s) {
-        if (!o.quiet) {
-            sink.result(i, Value{o.cost(i)}, Value{s});
-        }
+        sink.result(i, Value{o.cost(i)}, Value{s});
     };
     try {
         r.summary = execute(comm, n, sleep_task, on_result, o.executor, costs);
     } catch (const execution_error& e) {
         r.summary = e.summary(); // the report lists the failures; the caller prints them
     }
-    if (!o.quiet && comm.rank() == o.executor.root) {
+    if (root) {
         sink.end();
     }
     if (!r.summary.root_worked && comm.size() > 1 && r.workers == comm.size()) {

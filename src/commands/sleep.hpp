@@ -23,7 +23,7 @@ struct SleepOptions {
     std::vector<double> seconds = {5, 4, 3, 2, 1};
     std::uint64_t repeat = 1; ///< the list is run this many times over (for benchmarks)
     ExecutorOptions executor;
-    bool quiet = false; ///< no per-task lines or results: measures dispatch, not output
+    bool quiet = false; ///< no worker lines, results not shown: measures dispatch, not output
     std::optional<std::uint64_t> fail_task;  ///< make this task throw (to test failure handling)
     std::optional<std::uint64_t> crash_task; ///< kill the rank running this task with SIGKILL
 
@@ -53,8 +53,9 @@ struct SleepReport {
 [[nodiscard]] std::string describe_failure(const SleepOptions& o, const TaskFailure& f);
 
 /// Runs the sleep tasks on `comm` through the executor. Each task says "[rank R] Sleeping for S
-/// seconds." through sink.worker_line on the rank that runs it; the root hands each result
-/// ("Done S") to `sink` as it is released (neither with o.quiet). Collective.
+/// seconds." through sink.worker_line on the rank that runs it (not with o.quiet); the root hands
+/// each result ("Done S") to `sink` as it is released, also with o.quiet (whether it is shown is
+/// the sink's choice). Collective.
 SleepReport run_sleep(const boost::mpi::communicator& comm, const SleepOptions& o, Sink& sink);
 
 } // namespace rankpool::commands
