@@ -8,6 +8,8 @@
 #include "rankpool/map.hpp"
 #include "rankpool/ordering.hpp"
 #include "rankpool/partition.hpp"
+#include "rankpool/preflight.hpp"
+#include "rankpool/probe.hpp"
 #include "rankpool/run_info.hpp"
 #include "rankpool/schedule.hpp"
 #include "rankpool/spawn.hpp"
