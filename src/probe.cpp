@@ -46,8 +46,8 @@ private:
     MPI_Errhandler previous_ = MPI_ERRHANDLER_NULL;
 };
 
-/// Buffers of requests given up on: MPI may still write into them or read from them, so they
-/// live as long as the process (which is then ended with MPI_Abort). Never freed.
+/// Buffers of requests given up on or let go: MPI may still write into them or read from them,
+/// so they live as long as the process. Never freed.
 std::vector<Bytes>& abandoned() {
     static auto* kept = new std::vector<Bytes>;
     return *kept;
@@ -182,6 +182,20 @@ std::optional<Pending> receive_if_there(MPI_Comm comm, int source, int tag, int&
     return p;
 }
 
+/// Whether `rank` is in the set (an empty set holds every rank).
+bool in(const RankSet& set, int rank) {
+    return set.empty() || set[static_cast<std::size_t>(rank)];
+}
+
+/// How many ranks other than `root` the set holds.
+int count_in(const RankSet& set, int size, int root) {
+    int n = 0;
+    for (int r = 0; r < size; ++r) {
+        n += r != root && in(set, r) ? 1 : 0;
+    }
+    return n;
+}
+
 std::string text_of(const Pending& p) {
     return {p.buf->begin(), p.buf->end()};
 }
@@ -230,12 +244,12 @@ Timed timed_exchanges(MPI_Comm comm, int partner, bool starts, std::size_t n, st
 }
 
 /// The measurements of one pair that answered the reachability round.
-PairOutcome measure(MPI_Comm comm, int me, const ProbePair& pair, const PingPongOptions& o) {
+PairOutcome measure(MPI_Comm comm, int me, const ProbePair& pair, const PingPongOptions& o,
+                    Clock::time_point deadline) {
     PairOutcome out{pair, false, "", 0, 0, 0};
     const bool starts = pair.a == me;
     const int partner = starts ? pair.b : pair.a;
     const auto t0 = Clock::now();
-    const auto deadline = t0 + o.timeout;
     Timed lat = timed_exchanges(comm, partner, starts, o.latency_bytes, o.latency_round_trips,
                                 tag_latency, deadline);
     if (lat.waited != Waited::done) {
@@ -267,7 +281,7 @@ PairOutcome measure(MPI_Comm comm, int me, const ProbePair& pair, const PingPong
 /// The reachability round: one small message each way with every partner, all at once. Returns,
 /// per pair of `mine`, an empty string or why it failed.
 std::vector<std::string> reach(MPI_Comm comm, int me, std::span<const ProbePair> mine,
-                               const PingPongOptions& o) {
+                               const PingPongOptions& o, Clock::time_point deadline) {
     std::vector<Pending> reqs;
     reqs.reserve(2 * mine.size());
     for (const auto& p : mine) {
@@ -276,7 +290,6 @@ std::vector<std::string> reach(MPI_Comm comm, int me, std::span<const ProbePair>
         reqs.push_back(irecv(bytes(8), 8, partner, tag_reach, comm));
         reqs.push_back(isend(out, 8, partner, tag_reach, comm));
     }
-    const auto deadline = Clock::now() + o.timeout;
     // Wait for all, quietly: a pair that answers is not held up by one that does not.
     std::vector<Pending*> all;
     for (auto& r : reqs) {
@@ -299,7 +312,8 @@ std::vector<std::string> reach(MPI_Comm comm, int me, std::span<const ProbePair>
 
 std::vector<std::optional<std::string>> gather_texts(const boost::mpi::communicator& comm,
                                                      const std::string& mine, int root,
-                                                     std::chrono::milliseconds timeout, int tag) {
+                                                     std::chrono::milliseconds timeout, int tag,
+                                                     const RankSet& from) {
     const ErrorsReturn guard(comm);
     if (comm.rank() != root) {
         const Bytes out = std::make_shared<std::vector<char>>(mine.begin(), mine.end());
@@ -311,13 +325,14 @@ std::vector<std::optional<std::string>> gather_texts(const boost::mpi::communica
     std::vector<std::optional<std::string>> got(static_cast<std::size_t>(comm.size()));
     got[static_cast<std::size_t>(root)] = mine;
     std::vector<std::pair<int, Pending>> receiving;
-    int heard = 1;
+    const int expected = count_in(from, comm.size(), root);
+    int heard = 0;
     const auto deadline = Clock::now() + timeout;
-    while (heard < comm.size() && Clock::now() < deadline) {
-        int from = 0;
+    while (heard < expected && Clock::now() < deadline) {
+        int source = 0;
         bool progress = false;
-        if (auto p = receive_if_there(comm, MPI_ANY_SOURCE, tag, from)) {
-            receiving.emplace_back(from, std::move(*p));
+        if (auto p = receive_if_there(comm, MPI_ANY_SOURCE, tag, source)) {
+            receiving.emplace_back(source, std::move(*p));
             progress = true;
         }
         for (auto it = receiving.begin(); it != receiving.end();) {
@@ -325,7 +340,7 @@ std::vector<std::optional<std::string>> gather_texts(const boost::mpi::communica
                 if (it->second.error == MPI_SUCCESS) {
                     got[static_cast<std::size_t>(it->first)] = text_of(it->second);
                 }
-                ++heard;
+                heard += in(from, it->first) ? 1 : 0;
                 it = receiving.erase(it);
                 progress = true;
             } else {
@@ -336,34 +351,33 @@ std::vector<std::optional<std::string>> gather_texts(const boost::mpi::communica
             std::this_thread::sleep_for(quiet_poll);
         }
     }
-    for (auto& [from, p] : receiving) {
-        abandon(p);
+    for (auto& r : receiving) {
+        abandon(r.second);
     }
     return got;
 }
 
 std::string broadcast_text(const boost::mpi::communicator& comm, const std::string& text, int root,
-                           std::chrono::milliseconds timeout, int tag) {
+                           int tag, const RankSet& to) {
     const ErrorsReturn guard(comm);
     if (comm.rank() == root) {
+        // Sent and let go (MPI_Request_free): the root never waits for a rank that may be out of
+        // reach; the buffer is kept, as MPI may still read it.
         const Bytes out = std::make_shared<std::vector<char>>(text.begin(), text.end());
-        std::vector<Pending> sends;
-        sends.reserve(static_cast<std::size_t>(comm.size()));
+        abandoned().push_back(out);
         for (int r = 0; r < comm.size(); ++r) {
-            if (r != root) {
-                sends.push_back(isend(out, out->size(), r, tag, comm));
+            if (r != root && in(to, r)) {
+                Pending send = isend(out, out->size(), r, tag, comm);
+                if (!send.done()) {
+                    MPI_Request_free(&send.req);
+                }
             }
         }
-        std::vector<Pending*> ps;
-        for (auto& s : sends) {
-            ps.push_back(&s);
-        }
-        static_cast<void>(wait_all(ps, Clock::now() + timeout, false));
         return text;
     }
     for (;;) {
-        int from = 0;
-        if (auto p = receive_if_there(comm, root, tag, from)) {
+        int source = 0;
+        if (auto p = receive_if_there(comm, root, tag, source)) {
             Pending* ps[] = {&*p};
             static_cast<void>(wait_all(ps, Clock::time_point::max(), false));
             return text_of(*p);
@@ -382,12 +396,16 @@ std::vector<PairOutcome> ping_pong(const boost::mpi::communicator& comm,
             mine.push_back(p);
         }
     }
-    const std::vector<std::string> unreachable = reach(comm, me, mine, o);
+    // Deadlines from one start, alike on every rank (they start when the plan arrives): the
+    // reachability round ends by start + timeout and round k by start + (k + 2) * timeout, so a
+    // rank still busy with an earlier round (each ends by its deadline) is waited for.
+    const auto start = Clock::now();
+    const std::vector<std::string> unreachable = reach(comm, me, mine, o, start + o.timeout);
     std::vector<PairOutcome> outcomes;
     for (std::size_t i = 0; i < mine.size(); ++i) {
         PairOutcome out{mine[i], false, unreachable[i], 0, 0, 0};
         if (unreachable[i].empty()) {
-            out = measure(comm, me, mine[i], o);
+            out = measure(comm, me, mine[i], o, start + (mine[i].round + 2) * o.timeout);
         }
         if (mine[i].a == me) {
             outcomes.push_back(std::move(out));

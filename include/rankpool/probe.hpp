@@ -38,30 +38,38 @@ struct PairOutcome {
     double seconds = 0;   ///< the pair's whole exchange, warm-up included
 };
 
-/// Rank `root` collects one text from every other rank, waiting at most `timeout` from the
-/// call; its result holds `mine` at `root` and nothing for each rank not heard from by then.
-/// Every other rank sends `mine` and waits (quietly, without a deadline) until it is delivered;
-/// it returns an empty vector. `tag` must be one of the probe tags.
+/// Which ranks the root exchanges texts with: one flag per rank of the communicator (the root's
+/// own is ignored), or empty for every rank.
+using RankSet = std::vector<bool>;
+
+/// Rank `root` collects one text from every other rank in `from` (all when empty), waiting at
+/// most `timeout` from the call; its result holds `mine` at `root` and nothing for each rank not
+/// heard from by then. Every other rank sends `mine` and waits (quietly, without a deadline)
+/// until it is delivered; it returns an empty vector. `tag` must be one of the probe tags.
 [[nodiscard]] std::vector<std::optional<std::string>>
 gather_texts(const boost::mpi::communicator& comm, const std::string& mine, int root,
-             std::chrono::milliseconds timeout, int tag);
+             std::chrono::milliseconds timeout, int tag, const RankSet& from = {});
 
-/// Rank `root` sends `text` to every other rank and waits at most `timeout` for the sends; it
-/// returns `text`. Every other rank waits (quietly, without a deadline) for root's text and
-/// returns it. Use it only where the root either sends or ends the job: a rank the root cannot
-/// reach waits here until the job is aborted.
+/// Rank `root` sends `text` to every other rank in `to` (all when empty) without waiting for the
+/// sends to complete (they complete in the background; the buffer is kept); it returns `text`.
+/// Every other rank waits (quietly, without a deadline) for root's text and returns it. Use it
+/// only where the root either sends or ends the job: a rank the root leaves out or cannot reach
+/// waits here until the job is aborted.
 [[nodiscard]] std::string broadcast_text(const boost::mpi::communicator& comm,
-                                         const std::string& text, int root,
-                                         std::chrono::milliseconds timeout, int tag);
+                                         const std::string& text, int root, int tag,
+                                         const RankSet& to = {});
 
 /// This rank's part of the ping-pong of every pair in `plan` that it is in (any other rank's
 /// pairs are skipped). First, at once for all its pairs, one small message each way (a pair
 /// with no answer within o.timeout, or an MPI error, fails here and is not measured); then, in
 /// round order, for each pair: one warm-up round trip, o.latency_round_trips round trips of
 /// o.latency_bytes, one warm-up and o.bandwidth_round_trips round trips of o.bandwidth_bytes
-/// each way, all within o.timeout from the pair's start. The ranks of a pair poll without
-/// pause while they measure; waiting ranks sleep between polls. Returns the outcome of each
-/// pair whose first rank is this one, in plan order.
+/// each way. Deadlines count from the call (the ranks call it at about the same time): the
+/// first step ends by o.timeout, a pair of round k by (k + 2) * o.timeout, so each round has
+/// o.timeout and a partner late from an earlier round is waited for. The ranks of a pair poll
+/// without pause while they measure (after 1 ms without progress they sleep between polls too);
+/// waiting ranks sleep between polls. Returns the outcome of each pair whose first rank is this
+/// one, in plan order.
 ///
 /// Not collective, and never waits past its deadlines: a failed pair leaves requests that will
 /// not complete, whose buffers are kept for the rest of the process. After a failure the job

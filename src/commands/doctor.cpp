@@ -257,8 +257,9 @@ void add_host_pitfalls(const DoctorReport& r, std::vector<Pitfall>& out) {
     if (!unbound.empty()) {
         out.push_back({"unbound",
                        join_some(unbound) + ": free to run on every CPU of a host shared with "
-                                            "other ranks (no binding), so the OS may move them "
-                                            "and put two on one core",
+                                            "other ranks (no binding, or bound to a socket that "
+                                            "holds them all), so the OS may move them and put "
+                                            "two on one core",
                        "bind ranks to cores: mpirun --bind-to core (Open MPI's default up to 2 "
                        "ranks, but none when oversubscribed), srun --cpu-bind=cores (with Slurm's "
                        "task/affinity or task/cgroup plugin)"});
@@ -515,20 +516,27 @@ DoctorReport run_doctor(const boost::mpi::communicator& comm, const DoctorOption
     const RankFacts mine = local_facts(comm.rank(), o.launch);
     const auto texts = gather_texts(comm, to_json(mine).dump(), 0, o.timeout, tag_facts);
     std::vector<std::string> hosts;
+    RankSet answered; // the ranks that get the plan and report back: those that answered
     if (root) {
         r.facts = facts_from_texts(texts);
         for (const auto& f : r.facts) {
             hosts.push_back(f ? f->host : std::string());
+            answered.push_back(f.has_value());
         }
     }
     const auto plan = plan_from_text(broadcast_text(
-        comm, root ? plan_to_text(probe_plan(hosts)) : std::string(), 0, o.timeout, tag_plan));
+        comm, root ? plan_to_text(probe_plan(hosts)) : std::string(), 0, tag_plan, answered));
     const auto tp = Clock::now();
     PingPongOptions ping;
     ping.timeout = o.timeout;
     const auto outcomes = ping_pong(comm, plan, ping);
-    const auto waited = o.timeout * (plan_rounds(plan) + 2);
-    const auto results = gather_texts(comm, outcomes_to_text(outcomes), 0, waited, tag_results);
+    // Every rank is done with round k by (k + 2) timeouts after the plan (ping_pong); one more
+    // for the outcomes to arrive.
+    const auto by = tp + o.timeout * (plan_rounds(plan) + 2);
+    const auto waited = std::max(
+        o.timeout, std::chrono::duration_cast<std::chrono::milliseconds>(by - Clock::now()));
+    const auto results =
+        gather_texts(comm, outcomes_to_text(outcomes), 0, waited, tag_results, answered);
     r.probe_seconds = since(tp);
     if (root) {
         r.pairs = pair_reports(plan, results, r.facts, waited);
@@ -547,7 +555,8 @@ bool share_verdict(const boost::mpi::communicator& comm, const DoctorReport& r) 
     if (comm.rank() == 0 && !r.ok()) {
         return false;
     }
-    static_cast<void>(broadcast_text(comm, "ok", 0, r.options.timeout, tag_verdict));
+    // Only when every rank answered: the verdict reaches them all.
+    static_cast<void>(broadcast_text(comm, "ok", 0, tag_verdict));
     return true;
 }
 
