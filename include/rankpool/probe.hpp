@@ -80,6 +80,12 @@ gather_texts(const boost::mpi::communicator& comm, const std::string& mine, int 
                                                  std::span<const ProbePair> plan,
                                                  const PingPongOptions& o);
 
+/// The host of each of `ranks` (of MPI_COMM_WORLD) as the launcher knows it, for ranks that
+/// cannot tell it themselves: PMIx's PMIX_HOSTNAME, from the PMIx library Open MPI loaded (mpirun
+/// and srun --mpi=pmix both provide it). An empty string where it cannot be told (no PMIx, or
+/// rankpool built without pmix.h). Local: asks no other rank.
+[[nodiscard]] std::vector<std::string> launcher_hosts(const std::vector<int>& ranks);
+
 /// This rank's CPUs from sched_getaffinity, ascending (empty if it cannot be read).
 [[nodiscard]] std::vector<int> affinity_cpus();
 

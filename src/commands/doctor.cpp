@@ -162,6 +162,19 @@ PairOutcome missing_outcome(const ProbePair& p, std::chrono::milliseconds waited
     return o;
 }
 
+/// By rank: the launcher's name for the host of each rank in `silent` (PMIx), "" elsewhere.
+std::vector<std::string> silent_hosts(const std::vector<int>& silent, int size) {
+    std::vector<std::string> hosts(static_cast<std::size_t>(size));
+    if (silent.empty()) {
+        return hosts;
+    }
+    const auto names = launcher_hosts(silent);
+    for (std::size_t i = 0; i < silent.size(); ++i) {
+        hosts[static_cast<std::size_t>(silent[i])] = names[i];
+    }
+    return hosts;
+}
+
 /// Rank 0: every planned pair with the outcome its first rank sent, or a failure saying none came.
 std::vector<PairReport> pair_reports(const std::vector<ProbePair>& plan,
                                      const std::vector<std::optional<std::string>>& results,
@@ -209,6 +222,31 @@ std::vector<std::string> host_lines(const std::vector<HostSummary>& hosts,
         }
     }
     return lines;
+}
+
+/// For each rank that did not answer, the launcher's name for its host, or null.
+nlohmann::ordered_json no_answer_hosts(const DoctorReport& r) {
+    auto hosts = nlohmann::ordered_json::array();
+    for (const int rank : r.silent()) {
+        const auto i = static_cast<std::size_t>(rank);
+        hosts.push_back(text_or_null(i < r.silent_hosts.size() ? r.silent_hosts[i] : ""));
+    }
+    return hosts;
+}
+
+/// Marks ranks that answered in silent_host_by_rank (no host name has a newline).
+constexpr const char* answered_mark = "\n";
+
+/// By rank: the launcher's host name of each rank that did not answer ("" if unknown), and
+/// answered_mark for every rank that did.
+std::vector<std::string> silent_host_by_rank(const DoctorReport& r) {
+    std::vector<std::string> hosts(r.facts.size(), answered_mark);
+    for (std::size_t i = 0; i < r.facts.size(); ++i) {
+        if (!r.facts[i]) {
+            hosts[i] = i < r.silent_hosts.size() ? r.silent_hosts[i] : std::string();
+        }
+    }
+    return hosts;
 }
 
 void add_launch_pitfalls(const DoctorReport& r, std::vector<Pitfall>& out) {
@@ -339,10 +377,14 @@ std::vector<int> DoctorReport::silent() const {
 
 std::vector<std::string> DoctorReport::failures() const {
     std::vector<std::string> lines;
-    if (const auto quiet = silent(); !quiet.empty()) {
-        const std::string root_host = facts.empty() || !facts[0] ? "?" : facts[0]->host;
-        lines.push_back(ranks_text(quiet) + " (host unknown) did not answer rank 0 (" + root_host +
-                        ") within " + seconds_text(options.timeout) + " s");
+    const std::string root_host = facts.empty() || !facts[0] ? "?" : facts[0]->host;
+    for (const auto& g : group_by_host(silent_host_by_rank(*this))) {
+        if (g.host == answered_mark) {
+            continue;
+        }
+        lines.push_back(ranks_text(g.ranks) + " (" + (g.host.empty() ? "host unknown" : g.host) +
+                        ") did not answer rank 0 (" + root_host + ") within " +
+                        seconds_text(options.timeout) + " s");
     }
     for (const auto& p : pairs) {
         if (!p.outcome.ok) {
@@ -451,6 +493,7 @@ nlohmann::ordered_json to_json(const DoctorReport& r) {
               {"oversubscribed", oversubscribed},
               {"hosts", hosts},
               {"no_answer", r.silent()},
+              {"no_answer_hosts", no_answer_hosts(r)},
               {"bindings", bindings},
               {"pairs", pairs},
               {"pitfalls", pitfalls}}}};
@@ -540,6 +583,7 @@ DoctorReport run_doctor(const boost::mpi::communicator& comm, const DoctorOption
     r.probe_seconds = since(tp);
     if (root) {
         r.pairs = pair_reports(plan, results, r.facts, waited);
+        r.silent_hosts = silent_hosts(r.silent(), comm.size());
         r.launch = mine.launch;
         r.spawn_unsupported = spawn_unsupported_reason(std::getenv);
         r.mpi_library = mpi_library_line();

@@ -83,6 +83,8 @@ struct DoctorReport {
     LaunchFacts launch; ///< rank 0's
     std::optional<std::string> spawn_unsupported;
     std::vector<std::optional<RankFacts>> facts; ///< by rank; empty: it did not answer rank 0
+    /// By rank: for a rank that did not answer, its host as the launcher names it (PMIx), or "".
+    std::vector<std::string> silent_hosts;
     std::vector<HostSummary> hosts;
     std::vector<PairReport> pairs; ///< in the plan's order
     std::vector<Pitfall> pitfalls;

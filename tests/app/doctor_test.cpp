@@ -182,9 +182,20 @@ TEST_CASE("a pair that did not answer and ranks that did not answer are failures
     CHECK(j["results"]["answered"] == 2);
     CHECK(j["results"]["failures"].size() == 2);
     CHECK(j["detail"]["no_answer"] == nlohmann::json::parse("[4, 5]"));
+    CHECK(j["detail"]["no_answer_hosts"] == nlohmann::json::parse("[null, null]"));
     CHECK(j["detail"]["bindings"][4].is_null());
     CHECK(j["detail"]["pairs"][0]["ok"] == false);
     CHECK(j["detail"]["pairs"][0]["error"] == "no answer within 5 s (reachability)");
+}
+
+TEST_CASE("ranks that did not answer are named by the launcher's host names where known") {
+    auto r = report({facts(0, "h1", 2, 1, "0"), std::nullopt, std::nullopt, std::nullopt});
+    r.silent_hosts = {"", "h2", "h2", ""};
+    const auto failures = r.failures();
+    REQUIRE(failures.size() == 2);
+    CHECK(failures[0] == "ranks 1-2 (h2) did not answer rank 0 (h1) within 5 s");
+    CHECK(failures[1] == "rank 3 (host unknown) did not answer rank 0 (h1) within 5 s");
+    CHECK(to_json(r)["detail"]["no_answer_hosts"] == nlohmann::json::parse(R"(["h2","h2",null])"));
 }
 
 TEST_CASE("facts and outcomes survive the trip to rank 0 as JSON text") {

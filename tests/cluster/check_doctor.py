@@ -2,7 +2,8 @@
 """Checks a `rankpool doctor --json` report (the one line of a file that starts with '{'):
 
   check_doctor.py FILE [--ok | --failed] [--launcher NAME] [--ranks-per-host H:N[,H:N...]]
-                  [--pair A,B:ok | A,B:failed ...] [--no-answer R[,R...]] [--pitfall ID ...]
+                  [--pair A,B:ok | A,B:failed ...] [--no-answer R[,R...]]
+                  [--no-answer-hosts H[,H...]] [--pitfall ID ...]
                   [--no-pitfall ID ...] [--spawn supported|unsupported] [--count K]
 
 --pair names a pair by its ranks: an ok pair must have a latency and a bandwidth above 0 and
@@ -59,6 +60,11 @@ def check(report, args):
         want = [int(r) for r in args.no_answer.split(",")] if args.no_answer else []
         if detail["no_answer"] != want:
             fail(f"no answer from {detail['no_answer']}, expected {want}", report)
+    if args.no_answer_hosts is not None:
+        want = args.no_answer_hosts.split(",") if args.no_answer_hosts else []
+        if detail["no_answer_hosts"] != want:
+            fail(f"hosts of the ranks that did not answer {detail['no_answer_hosts']}, "
+                 f"expected {want}", report)
     ids = [p["id"] for p in detail["pitfalls"]]
     for pitfall in args.pitfall:
         if pitfall not in ids:
@@ -81,6 +87,7 @@ def main():
     parser.add_argument("--ranks-per-host")
     parser.add_argument("--pair", action="append", default=[])
     parser.add_argument("--no-answer")
+    parser.add_argument("--no-answer-hosts")
     parser.add_argument("--pitfall", action="append", default=[])
     parser.add_argument("--no-pitfall", action="append", default=[])
     parser.add_argument("--spawn", choices=["supported", "unsupported"])
