@@ -62,11 +62,11 @@ doctor_fails() {
   echo "   $(grep '^rankpool: error: ' "$out.err")"
 }
 
-# No doctor rank of ours is left on the hosts (the abort ended them all).
+# No rank of ours is left on the hosts (the abort ended them all).
 none_left() {
   local left
-  left=$(pgrep -f -- "^$rankpool doctor" || true)
-  [ -z "$left" ] || fail "doctor ranks left running: $left"
+  left=$(pgrep -f -- "^$rankpool (doctor|squares)" || true)
+  [ -z "$left" ] || fail "ranks left running: $left"
 }
 
 step "3 test hosts up" "$bed/hosts-up" 3
@@ -87,7 +87,7 @@ python3 "$check_doctor" "$work/cut.json" --failed --pair 2,4:failed --pair 0,2:o
   --no-answer "" --pitfall unreachable
 grep -q '^rankpool: error: rank 2 (rp-h2) <-> rank 4 (rp-h3): no answer within 2 s' "$work/cut.json.err" ||
   fail "the error line does not name the pair"
-step "no doctor rank left" none_left
+step "no rank left" none_left
 
 step "--mca btl self,vader across 2 hosts: no transport between them, exit 1, no hang" \
   doctor_fails "$work/vader.json" 2 --mca btl self,vader -np 4
@@ -95,6 +95,22 @@ python3 "$check_doctor" "$work/vader.json" --failed --no-answer 2,3 --no-answer-
   --pair 0,1:ok --pitfall unreachable
 grep -q '^rankpool: error: ranks 2-3 (rp-h2) did not answer rank 0 (rp-h1) within 2 s' "$work/vader.json.err" ||
   fail "the error line does not name the ranks"
-step "no doctor rank left" none_left
+step "no rank left" none_left
+
+# The colleague's case: squares over two hosts with no transport between them. It used to spin
+# for good (rank 0's failed MPI_Bcast returned an error nobody checked; the others waited in
+# it); MPI errors are fatal now (src/cli/main.cpp), so the job ends at once, non-zero.
+squares_ends() {
+  local rc=0 start
+  start=$(date +%s.%N)
+  timeout -k 5 60 "$bed/hosts-mpirun" --mca btl self,vader -np 4 "$rankpool" squares 1000 \
+    >"$work/squares.out" 2>"$work/squares.err" || rc=$?
+  case $rc in
+  0 | 124 | 137) show_files "$work/squares.err" && fail "squares exited $rc (124, 137: it hung)" ;;
+  esac
+  echo "   exit $rc after $(elapsed "$start") s: $(grep -m 1 -o 'An error occurred in MPI_[A-Za-z]*' "$work/squares.err" || true)"
+}
+step "squares with --mca btl self,vader across 2 hosts ends, not spins" squares_ends
+step "no rank left" none_left
 
 step "test hosts down, nothing left" check_nothing_left
