@@ -227,31 +227,59 @@ struct Timed {
     Waited waited = Waited::done;
     std::vector<Pending> used;
     double seconds = 0;
+    std::uint64_t count = 0; ///< timed exchanges done
 };
 
-Timed timed_exchanges(MPI_Comm comm, int partner, bool starts, std::size_t n, std::uint64_t count,
-                      int tag, Clock::time_point deadline) {
+/// The first rank's side: a warm-up, then up to `count` timed exchanges, fewer if `budget` runs
+/// out first. The first byte of each message says whether another follows (1) or not (0).
+Timed lead_exchanges(MPI_Comm comm, int partner, std::size_t n, std::uint64_t count,
+                     std::chrono::milliseconds budget, int tag, Clock::time_point deadline) {
     const Bytes out = bytes(n);
     const Bytes in = bytes(n);
     Timed t;
-    t.waited = exchange(comm, partner, starts, out, in, n, tag, deadline, t.used);
+    (*out)[0] = count > 0 ? 1 : 0;
+    t.waited = exchange(comm, partner, true, out, in, n, tag, deadline, t.used);
     const auto t0 = Clock::now();
-    for (std::uint64_t i = 0; i < count && t.waited == Waited::done; ++i) {
-        t.waited = exchange(comm, partner, starts, out, in, n, tag, deadline, t.used);
+    while (t.waited == Waited::done && t.count < count) {
+        const bool last = t.count + 1 == count || Clock::now() - t0 >= budget;
+        (*out)[0] = last ? 0 : 1;
+        t.waited = exchange(comm, partner, true, out, in, n, tag, deadline, t.used);
+        ++t.count;
+        if (last) {
+            break;
+        }
     }
     t.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
     return t;
 }
 
+/// The second rank's side: answers each message until one says it is the last.
+Timed answer_exchanges(MPI_Comm comm, int partner, std::size_t n, int tag,
+                       Clock::time_point deadline) {
+    const Bytes out = bytes(n);
+    const Bytes in = bytes(n);
+    Timed t;
+    do {
+        t.waited = exchange(comm, partner, false, out, in, n, tag, deadline, t.used);
+    } while (t.waited == Waited::done && (*in)[0] != 0);
+    return t;
+}
+
+Timed timed_exchanges(MPI_Comm comm, int partner, bool starts, std::size_t n, std::uint64_t count,
+                      std::chrono::milliseconds budget, int tag, Clock::time_point deadline) {
+    return starts ? lead_exchanges(comm, partner, n, count, budget, tag, deadline)
+                  : answer_exchanges(comm, partner, n, tag, deadline);
+}
+
 /// The measurements of one pair that answered the reachability round.
 PairOutcome measure(MPI_Comm comm, int me, const ProbePair& pair, const PingPongOptions& o,
                     Clock::time_point deadline) {
-    PairOutcome out{pair, false, "", 0, 0, 0};
+    PairOutcome out{pair, false, "", 0, 0, 0, 0, 0};
     const bool starts = pair.a == me;
     const int partner = starts ? pair.b : pair.a;
     const auto t0 = Clock::now();
     Timed lat = timed_exchanges(comm, partner, starts, o.latency_bytes, o.latency_round_trips,
-                                tag_latency, deadline);
+                                o.budget, tag_latency, deadline);
     if (lat.waited != Waited::done) {
         std::vector<Pending*> ps;
         for (auto& p : lat.used) {
@@ -262,7 +290,7 @@ PairOutcome measure(MPI_Comm comm, int me, const ProbePair& pair, const PingPong
         return out;
     }
     Timed bw = timed_exchanges(comm, partner, starts, o.bandwidth_bytes, o.bandwidth_round_trips,
-                               tag_bandwidth, deadline);
+                               o.budget, tag_bandwidth, deadline);
     out.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
     if (bw.waited != Waited::done) {
         std::vector<Pending*> ps;
@@ -273,8 +301,10 @@ PairOutcome measure(MPI_Comm comm, int me, const ProbePair& pair, const PingPong
         return out;
     }
     out.ok = true;
-    out.latency = latency_from(lat.seconds, o.latency_round_trips);
-    out.bandwidth = bandwidth_from(bw.seconds, o.bandwidth_round_trips, o.bandwidth_bytes);
+    out.latency = latency_from(lat.seconds, lat.count);
+    out.bandwidth = bandwidth_from(bw.seconds, bw.count, o.bandwidth_bytes);
+    out.latency_round_trips = lat.count;
+    out.bandwidth_round_trips = bw.count;
     return out;
 }
 
@@ -403,7 +433,7 @@ std::vector<PairOutcome> ping_pong(const boost::mpi::communicator& comm,
     const std::vector<std::string> unreachable = reach(comm, me, mine, o, start + o.timeout);
     std::vector<PairOutcome> outcomes;
     for (std::size_t i = 0; i < mine.size(); ++i) {
-        PairOutcome out{mine[i], false, unreachable[i], 0, 0, 0};
+        PairOutcome out{mine[i], false, unreachable[i], 0, 0, 0, 0, 0};
         if (unreachable[i].empty()) {
             out = measure(comm, me, mine[i], o, start + (mine[i].round + 2) * o.timeout);
         }

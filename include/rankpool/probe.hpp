@@ -25,7 +25,9 @@ struct PingPongOptions {
     std::uint64_t latency_round_trips = 1000;
     std::size_t latency_bytes = 8;
     std::uint64_t bandwidth_round_trips = 20;
-    std::size_t bandwidth_bytes = std::size_t{1} << 20;
+    std::size_t bandwidth_bytes = std::size_t{1} << 20; ///< at least 1, as latency_bytes
+    /// Each of the two measurements of a pair stops early, with fewer round trips, after this.
+    std::chrono::milliseconds budget{250};
 };
 
 /// What one pair measured, as its first rank (`pair.a`) saw it.
@@ -36,6 +38,8 @@ struct PairOutcome {
     double latency = 0;   ///< one way, seconds (latency_from)
     double bandwidth = 0; ///< bytes per second (bandwidth_from)
     double seconds = 0;   ///< the pair's whole exchange, warm-up included
+    std::uint64_t latency_round_trips = 0;   ///< timed (fewer than asked when the budget ran out)
+    std::uint64_t bandwidth_round_trips = 0; ///< timed
 };
 
 /// Which ranks the root exchanges texts with: one flag per rank of the communicator (the root's
@@ -64,12 +68,12 @@ gather_texts(const boost::mpi::communicator& comm, const std::string& mine, int 
 /// with no answer within o.timeout, or an MPI error, fails here and is not measured); then, in
 /// round order, for each pair: one warm-up round trip, o.latency_round_trips round trips of
 /// o.latency_bytes, one warm-up and o.bandwidth_round_trips round trips of o.bandwidth_bytes
-/// each way. Deadlines count from the call (the ranks call it at about the same time): the
-/// first step ends by o.timeout, a pair of round k by (k + 2) * o.timeout, so each round has
-/// o.timeout and a partner late from an earlier round is waited for. The ranks of a pair poll
-/// without pause while they measure (after 1 ms without progress they sleep between polls too);
-/// waiting ranks sleep between polls. Returns the outcome of each pair whose first rank is this
-/// one, in plan order.
+/// each way, each of the two timed parts cut short after o.budget. Deadlines count from the call
+/// (the ranks call it at about the same time): the first step ends by o.timeout, a pair of round k
+/// by (k + 2) * o.timeout, so each round has o.timeout and a partner late from an earlier round is
+/// waited for. The ranks of a pair poll without pause while they measure (after 1 ms without
+/// progress they sleep between polls too); waiting ranks sleep between polls. Returns the outcome
+/// of each pair whose first rank is this one, in plan order.
 ///
 /// Not collective, and never waits past its deadlines: a failed pair leaves requests that will
 /// not complete, whose buffers are kept for the rest of the process. After a failure the job

@@ -91,7 +91,8 @@ void add_doctor_command(CLI::App& app, std::optional<Command>& chosen) {
         "How: every rank sends rank 0 its host, CPUs, binding (sched_getaffinity) and\n"
         "launcher environment; rank 0 plans one pair per pair of hosts (their lowest ranks) and\n"
         "one within each host, the pairs ping-pong (1000 round trips of 8 bytes for latency, 20\n"
-        "of 1 MiB for bandwidth) and report back. Every wait has a deadline: a rank or pair that\n"
+        "of 1 MiB for bandwidth, each cut short after 0.25 s; pairs of one round at once) and\n"
+        "report back. Every wait has a deadline: a rank or pair that\n"
         "does not answer within --timeout is named, rank 0 prints the report and ends the job\n"
         "with MPI_Abort (exit code 1; Open MPI adds its own lines). Pitfalls (srun mpirun, spawn\n"
         "under srun, oversubscribed hosts, idle CPUs, unbound ranks) are warnings: exit code 0.");

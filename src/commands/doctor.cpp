@@ -417,10 +417,16 @@ nlohmann::ordered_json to_json(const DoctorOptions& o) {
 }
 
 nlohmann::ordered_json to_json(const PairOutcome& o) {
-    return {{"ranks", {o.pair.a, o.pair.b}}, {"round", o.pair.round},
-            {"same_host", o.pair.same_host}, {"ok", o.ok},
-            {"latency_seconds", o.latency},  {"bandwidth_bytes_per_second", o.bandwidth},
-            {"seconds", o.seconds},          {"error", text_or_null(o.error)}};
+    return {{"ranks", {o.pair.a, o.pair.b}},
+            {"round", o.pair.round},
+            {"same_host", o.pair.same_host},
+            {"ok", o.ok},
+            {"latency_seconds", o.latency},
+            {"bandwidth_bytes_per_second", o.bandwidth},
+            {"latency_round_trips", o.latency_round_trips},
+            {"bandwidth_round_trips", o.bandwidth_round_trips},
+            {"seconds", o.seconds},
+            {"error", text_or_null(o.error)}};
 }
 
 PairOutcome pair_outcome_from(const nlohmann::json& j) {
@@ -430,6 +436,8 @@ PairOutcome pair_outcome_from(const nlohmann::json& j) {
     o.ok = j.at("ok").get<bool>();
     o.latency = j.at("latency_seconds").get<double>();
     o.bandwidth = j.at("bandwidth_bytes_per_second").get<double>();
+    o.latency_round_trips = j.at("latency_round_trips").get<std::uint64_t>();
+    o.bandwidth_round_trips = j.at("bandwidth_round_trips").get<std::uint64_t>();
     o.seconds = j.at("seconds").get<double>();
     o.error = j.at("error").is_null() ? std::string() : j.at("error").get<std::string>();
     return o;

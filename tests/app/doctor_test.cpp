@@ -35,7 +35,7 @@ DoctorReport report(std::vector<std::optional<RankFacts>> f, std::vector<PairRep
 
 PairReport pair(int a, int b, const std::string& ha, const std::string& hb, bool ok,
                 const std::string& error = "") {
-    PairOutcome o{{a, b, 0, ha == hb}, ok, error, ok ? 45e-6 : 0, ok ? 1.25e9 : 0, 0.1};
+    PairOutcome o{{a, b, 0, ha == hb}, ok, error, ok ? 45e-6 : 0, ok ? 1.25e9 : 0, 0.1, 1000, 20};
     return {o, ha, hb};
 }
 
@@ -214,10 +214,16 @@ TEST_CASE("facts and outcomes survive the trip to rank 0 as JSON text") {
     CHECK_THROWS_AS((void)rank_facts_from(nlohmann::json::parse(R"({"rank": 1})")),
                     nlohmann::json::exception);
 
-    const PairOutcome o{{0, 2, 1, false}, false, "MPI error (reachability): unreachable", 0, 0, 2};
+    const PairOutcome o{
+        {0, 2, 1, false}, false, "MPI error (reachability): unreachable", 0, 0, 2, 0, 0};
     const auto o2 = pair_outcome_from(nlohmann::json::parse(to_json(o).dump()));
     CHECK(o2.pair == o.pair);
     CHECK(o2.ok == false);
     CHECK(o2.error == o.error);
     CHECK(o2.seconds == 2);
+    const PairOutcome m{{0, 1, 1, true}, true, "", 1e-6, 5e9, 0.3, 730, 20};
+    const auto m2 = pair_outcome_from(nlohmann::json::parse(to_json(m).dump()));
+    CHECK(m2.latency_round_trips == 730);
+    CHECK(m2.bandwidth_round_trips == 20);
+    CHECK(m2.latency == 1e-6);
 }
