@@ -88,14 +88,14 @@ void add_doctor_command(CLI::App& app, std::optional<Command>& chosen) {
         "rank's binding, latency and bandwidth between every pair of hosts and within a host,\n"
         "and known pitfalls with what to do.");
     doc->footer(
-        "How: every rank sends rank 0 its host, CPUs, binding (sched_getaffinity) and\n"
-        "launcher environment; rank 0 plans one pair per pair of hosts (their lowest ranks) and\n"
-        "one within each host, the pairs ping-pong (1000 round trips of 8 bytes for latency, 20\n"
-        "of 1 MiB for bandwidth, each cut short after 0.25 s; pairs of one round at once) and\n"
-        "report back. Every wait has a deadline: a rank or pair that\n"
-        "does not answer within --timeout is named, rank 0 prints the report and ends the job\n"
-        "with MPI_Abort (exit code 1; Open MPI adds its own lines). Pitfalls (srun mpirun, spawn\n"
-        "under srun, oversubscribed hosts, idle CPUs, unbound ranks) are warnings: exit code 0.");
+        "How: every rank sends rank 0 its host, CPUs, binding (sched_getaffinity) and launcher\n"
+        "environment; rank 0 plans one pair for each pair of hosts (their lowest ranks) and one\n"
+        "within each host; the pairs ping-pong (1000 round trips of 8 bytes for latency, 20 of\n"
+        "1 MiB for bandwidth, each cut short after 0.25 s; the pairs of one round at once) and\n"
+        "report back. Every wait has a deadline: a rank or a pair that does not answer within\n"
+        "--timeout is named, rank 0 prints the report and ends the job with MPI_Abort (exit code\n"
+        "1; Open MPI adds its own lines). Pitfalls (srun mpirun, spawn under srun, oversubscribed\n"
+        "hosts, idle CPUs, unbound ranks) are warnings: exit code 0. See docs/doctor.md.");
     doc->add_option("--timeout", args->timeout,
                     "seconds to wait for each rank and each pair, > 0 and <= 600 (default 5)")
         ->type_name("SECONDS");
