@@ -11,6 +11,8 @@
 #include <boost/mpi/communicator.hpp>
 #include <nlohmann/json.hpp>
 
+#include "rankpool/run_info.hpp"
+
 #include "commands/sink.hpp"
 
 namespace rankpool::cli {
@@ -81,6 +83,12 @@ void show_report(const boost::mpi::communicator& comm, Output& out, const Report
 [[nodiscard]] nlohmann::ordered_json envelope(const boost::mpi::communicator& comm,
                                               nlohmann::ordered_json body,
                                               nlohmann::ordered_json values);
+
+/// The envelope from each rank's info already at hand (indexed by rank; a RankInfo with an empty
+/// host is a rank that did not answer, null in the arrays by rank): not collective.
+[[nodiscard]] nlohmann::ordered_json envelope_of(int ranks, const std::vector<RankInfo>& info,
+                                                 nlohmann::ordered_json body,
+                                                 nlohmann::ordered_json values);
 
 /// The values a JSON-mode Output's sink collected, or null when none were handed over.
 [[nodiscard]] nlohmann::ordered_json collected_values(Output& out);

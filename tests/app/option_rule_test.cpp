@@ -65,6 +65,8 @@ std::map<std::string, Sample> samples(const std::string& arg_file) {
         {"compare --json", {{}, ""}},
         {"demo --quick", {{}, ""}},
         {"demo --json", {{}, ""}},
+        {"doctor --timeout", {{}, "5"}},
+        {"doctor --json", {{}, ""}},
     };
 }
 
