@@ -663,7 +663,6 @@ private:
                 const std::vector<TaskFailure>& failures) {
         auto& st = ranks_[static_cast<std::size_t>(rank)];
         auto& ran = summary_.tasks_per_rank[static_cast<std::size_t>(rank)];
-        const std::size_t retries_before = retry_queue_.size();
         std::size_t next_failure = 0; // failures come in the chunk's task order
         for (std::size_t k = 0; k < st.pending.size(); ++k) {
             const unsigned char* s = slots + k * layout_.slot();
@@ -714,7 +713,7 @@ private:
             });
         }
         give(rank);
-        if (retry_queue_.size() > retries_before) {
+        if (!retry_queue_.empty()) {
             give_idle(); // a retry may wait for a rank that has nothing else to do
         }
     }
