@@ -7,6 +7,7 @@
 #include "app.hpp"
 #include "commands/squares.hpp"
 #include "output.hpp"
+#include "watch.hpp"
 
 namespace rankpool::cli {
 
@@ -21,6 +22,9 @@ struct SquaresArgs {
     std::string schedule;
     std::string chunksize;
     std::string work = "0";
+    std::string joblog;
+    bool progress = false;
+    bool no_progress = false;
     bool print = false;
     bool json = false;
 };
@@ -61,15 +65,49 @@ SquaresOptions validate(const SquaresArgs& a) {
         }
         o.chunksize = parse_positive(a.chunksize, "--chunksize", max_chunksize);
     }
+    for (const auto& [given, name] :
+         {std::pair{!a.joblog.empty(), "--joblog"}, std::pair{a.progress, "--progress"},
+          std::pair{a.no_progress, "--no-progress"}}) {
+        if (given && !o.schedule) {
+            throw usage_error(std::string(name) + " goes with --schedule");
+        }
+    }
     if (o.print && o.gather == GatherMode::none) {
         throw usage_error("--print needs the results gathered: drop --gather none");
     }
     return o;
 }
 
-int run(const boost::mpi::communicator& comm, const SquaresOptions& o, Output& out) {
+/// What the command line adds to a squares --schedule run: a joblog, progress lines.
+struct SquaresWatch {
+    std::string joblog;
+    ProgressMode progress = ProgressMode::off;
+};
+
+int run(const boost::mpi::communicator& comm, SquaresOptions o, const SquaresWatch& w,
+        Output& out) {
+    RunWatch watch(comm, 0, w.joblog, w.progress,
+                   [](std::uint64_t i) { return std::to_string(i); });
+    if (!watch.problem().empty()) {
+        if (out.is_root()) {
+            out.error(watch.problem());
+        }
+        return exit_usage;
+    }
+    ExecutorOptions eo;
+    watch.attach(eo);
+    o.on_attempt = eo.on_attempt;
+    o.on_progress = eo.on_progress;
     const auto r = run_squares(comm, o, out.sink());
+    ExecutionSummary done;
+    done.tasks = o.n;
+    done.completed = o.n;
+    const auto joblog_error = watch.finish(done);
     show_report(comm, out, r);
+    if (!joblog_error.empty()) {
+        out.error(joblog_error);
+        return exit_failure;
+    }
     if (comm.rank() == 0 && !r.ok()) {
         out.error("checksum mismatch: gathered " + to_string(r.checksum) +
                   ", n(n-1)(2n-1)/6 = " + to_string(r.expected));
@@ -110,12 +148,24 @@ void add_squares_command(CLI::App& app, std::optional<Command>& chosen) {
                    "K dependent multiply-adds per number before its square, about K ns of\n"
                    "compute per item: a compute-bound map for scaling runs (default 0)")
         ->type_name("K");
+    sq->add_option("--joblog", args->joblog,
+                   "with --schedule: one tab-separated line per task to FILE (see sleep --help)")
+        ->type_name("FILE");
+    sq->add_flag("--progress", args->progress,
+                 "with --schedule: show tasks done, rate and ETA on stderr from the start\n"
+                 "(default with --schedule: after 2 s on a terminal, every 10 s into a file)");
+    sq->add_flag("--no-progress", args->no_progress, "with --schedule: no progress lines");
     sq->add_flag("--json", args->json, "print one JSON object instead of the text summary");
     sq->callback([args, &chosen] {
         const SquaresOptions o = validate(*args);
-        chosen = Command{
-            "squares", args->json, to_json(o),
-            [o](const boost::mpi::communicator& comm, Output& out) { return run(comm, o, out); }};
+        SquaresWatch w{args->joblog, progress_mode(args->progress, args->no_progress)};
+        if (!o.schedule) {
+            w.progress = ProgressMode::off; // one scatter and gather: no tasks to count
+        }
+        chosen = Command{"squares", args->json, to_json(o),
+                         [o, w](const boost::mpi::communicator& comm, Output& out) {
+                             return run(comm, o, w, out);
+                         }};
     });
 }
 

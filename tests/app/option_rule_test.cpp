@@ -38,6 +38,9 @@ std::map<std::string, Sample> samples(const std::string& arg_file) {
         {"squares --schedule", {{}, "guided"}},
         {"squares --chunksize", {{"--schedule", "dynamic"}, "3"}},
         {"squares --work", {{}, "7"}},
+        {"squares --joblog", {{"--schedule", "dynamic"}, "/tmp/rankpool-option-rule-joblog"}},
+        {"squares --progress", {{"--schedule", "dynamic"}, ""}},
+        {"squares --no-progress", {{"--schedule", "dynamic"}, ""}},
         {"squares --print", {{}, ""}},
         {"squares --json", {{}, ""}},
         {"sleep SECONDS", {{}, "0"}},
@@ -225,4 +228,17 @@ TEST_CASE("sleep: every bad value of --retries, --halt and --flaky-task is one l
     const auto kg = parse({"sleep", "1", "--keep-going"});
     REQUIRE(kg.command);
     CHECK(kg.command->options["halt"] == "never");
+}
+
+TEST_CASE("squares: --joblog and progress go with --schedule") {
+    for (const auto& [args, err] : std::vector<std::pair<std::vector<std::string>, std::string>>{
+             {{"squares", "5", "--joblog", "/tmp/x"}, "--joblog goes with --schedule"},
+             {{"squares", "5", "--progress"}, "--progress goes with --schedule"},
+             {{"squares", "5", "--no-progress"}, "--no-progress goes with --schedule"},
+             {{"squares", "5", "--schedule", "dynamic", "--progress", "--no-progress"},
+              "--progress and --no-progress contradict each other: give one"}}) {
+        const auto r = parse(args);
+        CHECK(r.exit_code == 2);
+        CHECK(r.err == err);
+    }
 }

@@ -186,3 +186,14 @@ TEST_CASE("a joblog that cannot be written: one line, exit 2, nothing run") {
                      "file or directory"}},
                    {1, 3});
 }
+
+TEST_CASE("squares --schedule takes --joblog and --progress too") {
+    const auto path = joblog_path("squares");
+    const auto r =
+        run_rankpool(3, {"squares", "10", "--schedule", "guided", "--joblog", path, "--progress"});
+    CHECK(r.exit_code == 0);
+    const auto tasks = by_task(read_joblog(path));
+    CHECK(tasks.size() == 10);
+    CHECK(count_lines_with(r.err, "progress: 10/10 tasks (100.0%)") == 1);
+    std::remove(path.c_str());
+}
