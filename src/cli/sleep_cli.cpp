@@ -211,7 +211,7 @@ void add_sleep_command(CLI::App& app, std::optional<Command>& chosen) {
                  "print each result as it completes (as_completed), not in input order");
     sl->add_flag("--keep-going", a->keep_going,
                  "run every task despite failures and report each failure at the end\n"
-                 "(default: stop at the first failure)");
+                 "(the same as --halt never; default: stop at the first failure)");
     sl->add_option("--fail-task", a->fail_task,
                    "make task I (0-based) throw: a way to test failure handling")
         ->type_name("I");
