@@ -17,7 +17,9 @@
 #include "rankpool/executor.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <condition_variable>
+#include <deque>
 #include <mutex>
 #include <numeric>
 #include <optional>
@@ -52,7 +54,24 @@ namespace detail {
 namespace {
 
 enum Tag : int { tag_tasks = 1, tag_result = 2, tag_error = 3, tag_payload = 4, tag_data = 5 };
-enum Status : unsigned char { not_run = 0, succeeded = 1, failed = 2 };
+enum Status : unsigned char { not_run = 0, succeeded = 1, failed = 2, cancelled = 3 };
+
+// A retry travels as its task index with the attempts before it in the top bits, so that a
+// worker learns the attempt number without another message. First runs carry plain indices.
+constexpr int attempt_shift = 56;
+constexpr std::uint64_t index_mask = (std::uint64_t{1} << attempt_shift) - 1;
+std::uint64_t wire_of(std::uint64_t index, unsigned attempt) {
+    return index | (static_cast<std::uint64_t>(attempt - 1) << attempt_shift);
+}
+unsigned attempt_of(std::uint64_t wire) {
+    return static_cast<unsigned>(wire >> attempt_shift) + 1;
+}
+
+/// Now as Unix seconds.
+double unix_now() {
+    return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
 
 using Payloads = std::vector<std::span<const std::byte>>; // one per task of a chunk, or none
 
@@ -66,11 +85,14 @@ int count_of(std::size_t bytes) {
 }
 
 /// Per task of a chunk, a slot: `value` bytes (the result, or a variable-size result's size as
-/// a uint64), then a status byte.
+/// a uint64), then with attempt records two doubles (start in Unix seconds, seconds), then a
+/// status byte.
 struct Layout {
     std::size_t value;
     bool variable;
-    [[nodiscard]] std::size_t slot() const { return value + 1; }
+    std::size_t record = 0; ///< 2 * sizeof(double) when the root wants attempt records
+    [[nodiscard]] std::size_t status() const { return value + record; }
+    [[nodiscard]] std::size_t slot() const { return value + record + 1; }
     [[nodiscard]] std::size_t size_in(const unsigned char* s) const {
         if (!variable) {
             return value;
@@ -81,16 +103,19 @@ struct Layout {
     }
 };
 
-Layout layout_of(ResultFormat f) {
-    return f.variable ? Layout{sizeof(std::uint64_t), true} : Layout{f.size, false};
+Layout layout_of(ResultFormat f, bool records) {
+    Layout l = f.variable ? Layout{sizeof(std::uint64_t), true} : Layout{f.size, false};
+    l.record = records ? 2 * sizeof(double) : 0;
+    return l;
 }
 
 /// Runs chunks for one worker (a rank, or the root's thread) into reused buffers: the slots, the
 /// bytes of variable-size results in task order, and the chunk's failures in task order.
 class ChunkRunner {
 public:
-    ChunkRunner(Layout layout, const ErasedTask& task, bool keep_going, int rank)
-        : layout_(layout), task_(task), keep_going_(keep_going), rank_(rank),
+    /// `stop_at_failure`: a failed task ends its chunk (the run stops at the first failure).
+    ChunkRunner(Layout layout, const ErasedTask& task, bool stop_at_failure, int rank)
+        : layout_(layout), task_(task), stop_at_failure_(stop_at_failure), rank_(rank),
           host_(processor_name()) {}
 
     void run(std::span<const std::uint64_t> chunk, const Payloads& payloads,
@@ -104,25 +129,14 @@ public:
                 break;
             }
             unsigned char* s = slots.data() + k * slot;
-            const TaskContext context{
-                chunk[k], payloads.empty() ? std::span<const std::byte>{} : payloads[k], stop};
-            const std::size_t before = data.size();
-            try {
-                task_(context, ResultOut{s, &data});
-                if (layout_.variable) {
-                    const std::uint64_t size = data.size() - before;
-                    std::memcpy(s, &size, sizeof size);
-                }
-                s[layout_.value] = succeeded;
-            } catch (const task_cancelled&) {
-                data.resize(before);
-                break;
-            } catch (const std::exception& e) {
-                fail(s, chunk[k], e.what(), before);
-            } catch (...) {
-                fail(s, chunk[k], "unknown exception", before);
-            }
-            if (s[layout_.value] == failed && !keep_going_) {
+            const TaskContext context{chunk[k] & index_mask,
+                                      payloads.empty() ? std::span<const std::byte>{} : payloads[k],
+                                      stop, attempt_of(chunk[k])};
+            const Clock clock(layout_.record != 0);
+            run_one(context, s);
+            clock.write(s + layout_.value);
+            if (s[layout_.status()] == cancelled ||
+                (s[layout_.status()] == failed && stop_at_failure_)) {
                 break;
             }
         }
@@ -133,15 +147,57 @@ public:
     std::vector<TaskFailure> failures;
 
 private:
+    /// Times a task when attempt records are asked for: its start and its duration.
+    class Clock {
+    public:
+        explicit Clock(bool on)
+            : on_(on), start_(on ? unix_now() : 0),
+              t0_(on ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{}) {
+        }
+        void write(unsigned char* record) const {
+            if (on_) {
+                const double times[2] = {
+                    start_,
+                    std::chrono::duration<double>(std::chrono::steady_clock::now() - t0_).count()};
+                std::memcpy(record, times, sizeof times);
+            }
+        }
+
+    private:
+        bool on_;
+        double start_;
+        std::chrono::steady_clock::time_point t0_;
+    };
+
+    /// Runs one task into its slot `s`: its result and status, or its failure.
+    void run_one(const TaskContext& context, unsigned char* s) {
+        const std::size_t before = data.size();
+        try {
+            task_(context, ResultOut{s, &data});
+            if (layout_.variable) {
+                const std::uint64_t size = data.size() - before;
+                std::memcpy(s, &size, sizeof size);
+            }
+            s[layout_.status()] = succeeded;
+        } catch (const task_cancelled&) {
+            data.resize(before);
+            s[layout_.status()] = cancelled;
+        } catch (const std::exception& e) {
+            fail(s, context.index, e.what(), before);
+        } catch (...) {
+            fail(s, context.index, "unknown exception", before);
+        }
+    }
+
     void fail(unsigned char* s, std::uint64_t index, const char* what, std::size_t keep) {
         data.resize(keep);
-        s[layout_.value] = failed;
+        s[layout_.status()] = failed;
         failures.push_back({index, rank_, host_, what});
     }
 
     Layout layout_;
     const ErasedTask& task_;
-    bool keep_going_;
+    bool stop_at_failure_;
     int rank_;
     std::string host_;
 };
@@ -150,8 +206,14 @@ private:
 struct Setup {
     std::uint64_t tasks = 0; // tasks to run
     bool payloads = false;
+    bool records = false; // the root wants attempt records
     RootWork root_work;
 };
+
+/// Whether a failed task ends its chunk: only when the first failure stops the run at once.
+bool stop_at_failure(const ExecutorOptions& o) {
+    return o.retries == 0 && o.effective_halt().stops_at_first_failure();
+}
 
 ThreadLevel thread_level_of(int provided) {
     switch (provided) {
@@ -173,8 +235,14 @@ Setup agree(const boost::mpi::communicator& comm, const Tasks& tasks, const Exec
     if (o.chunksize < 1) {
         throw std::invalid_argument("chunksize must be >= 1");
     }
-    // [0] a problem, [1] tasks to run, [2] payloads, [3] the root's thread level
-    std::uint64_t info[4] = {0, 0, 0, 0};
+    if (o.retries > max_retries) {
+        throw std::invalid_argument("retries must be <= " + std::to_string(max_retries));
+    }
+    if (o.retries > 0 && tasks.n() > index_mask) {
+        throw std::invalid_argument("retries need task indices below 2^56");
+    }
+    // [0] a problem, [1] tasks to run, [2] payloads, [3] the root's thread level, [4] records
+    std::uint64_t info[5] = {0, 0, 0, 0, 0};
     std::string problem;
     if (comm.rank() == o.root) {
         if (const auto p = tasks.problem(o.longest_first)) {
@@ -186,13 +254,14 @@ Setup agree(const boost::mpi::communicator& comm, const Tasks& tasks, const Exec
         int provided = MPI_THREAD_SINGLE;
         MPI_Query_thread(&provided);
         info[3] = static_cast<std::uint64_t>(thread_level_of(provided));
+        info[4] = o.on_attempt ? 1 : 0;
     }
-    MPI_Bcast(info, 4, MPI_UINT64_T, o.root, comm);
+    MPI_Bcast(info, 5, MPI_UINT64_T, o.root, comm);
     if (info[0] != 0) {
         boost::mpi::broadcast(comm, problem, o.root);
         throw std::invalid_argument(problem);
     }
-    return {info[1], info[2] != 0,
+    return {info[1], info[2] != 0, info[4] != 0,
             decide_root_work(o.root_works, comm.size(), static_cast<ThreadLevel>(info[3]), o.root)};
 }
 
@@ -202,7 +271,7 @@ public:
     RemoteWorker(const boost::mpi::communicator& comm, const Setup& setup, Layout layout,
                  const ErasedTask& task, const ExecutorOptions& o, int workers)
         : comm_(comm), root_(o.root), payloads_(setup.payloads), variable_(layout.variable),
-          pacer_(o.idle), runner_(layout, task, o.keep_going, comm.rank()),
+          pacer_(o.idle), runner_(layout, task, stop_at_failure(o), comm.rank()),
           capacity_(
               std::max<std::uint64_t>(1, max_chunk(setup.tasks, workers, o.schedule, o.chunksize))),
           token_(nullptr, [this] { return stop_arrived(); }) {
@@ -394,8 +463,12 @@ public:
                       static_cast<int>(std::count_if(worker_of_rank.begin(), worker_of_rank.end(),
                                                      [](int w) { return w >= 0; })),
                       o.schedule, o.chunksize),
-          ranks_(static_cast<std::size_t>(comm.size())), window_(setup.tasks, o.keep_going),
-          local_runner_(layout, task, o.keep_going, o.root) {
+          ranks_(static_cast<std::size_t>(comm.size())),
+          window_(setup.tasks, !o.effective_halt().stops_at_first_failure()),
+          halt_(o.effective_halt()),
+          workers_(static_cast<std::size_t>(std::count_if(
+              worker_of_rank.begin(), worker_of_rank.end(), [](int w) { return w >= 0; }))),
+          local_runner_(layout, task, stop_at_failure(o), o.root) {
         summary_.tasks = setup.tasks;
         summary_.tasks_per_rank.assign(ranks_.size(), 0);
         requests_.assign(ranks_.size(), MPI_REQUEST_NULL);
@@ -419,8 +492,8 @@ public:
         while (busy_ > 0) {
             if (inline_ready_) { // alone: run the chunk here; handle() hands out the next one
                 inline_ready_ = false;
-                local_runner_.run(ranks_[static_cast<std::size_t>(o_.root)].pending,
-                                  local_payloads_, inline_token);
+                local_runner_.run(ranks_[static_cast<std::size_t>(o_.root)].wire, local_payloads_,
+                                  inline_token);
                 handle_local();
                 continue;
             }
@@ -442,8 +515,15 @@ public:
             } else {
                 pacer.idle();
             }
+            if (o_.on_progress) {
+                report_progress(false);
+            }
         }
         summary_.makespan = MPI_Wtime() - t0;
+        give_up_retries();
+        if (o_.on_progress) {
+            report_progress(true);
+        }
         stop_all();
         for (auto& st : ranks_) {
             MPI_Wait(&st.payload_request, MPI_STATUS_IGNORE); // long received: returns at once
@@ -459,7 +539,12 @@ public:
 private:
     struct RankState {
         std::span<const std::uint64_t> pending; // the chunk it is running
+        std::span<const std::uint64_t> wire;    // the same as sent (a retry's attempt encoded)
         std::size_t first = 0;                  // where that chunk starts in the hand-out order
+        bool retry = false;                     // the chunk is one retried task:
+        std::uint64_t retry_pos = 0;            // its position in the task set,
+        std::uint64_t retry_index = 0;          // its index,
+        std::uint64_t retry_wire = 0;           // and what is sent for it
         std::vector<unsigned char> result;      // where its slots land
         std::vector<unsigned char> data;        // where its variable-size results land
         std::vector<std::byte> payloads;        // its chunk's payloads, packed, being sent
@@ -485,13 +570,17 @@ private:
         if (stopping_ || worker < 0) {
             return;
         }
-        const auto chunk = dispatcher_.next(worker);
-        if (chunk.empty()) {
-            return;
-        }
         auto& st = ranks_[static_cast<std::size_t>(rank)];
-        st.pending = chunk;
-        st.first = static_cast<std::size_t>(chunk.data() - dispatcher_.order().data());
+        if (!take_retry(rank)) {
+            const auto chunk = dispatcher_.next(worker);
+            if (chunk.empty()) {
+                return;
+            }
+            st.pending = chunk;
+            st.wire = chunk;
+            st.first = static_cast<std::size_t>(chunk.data() - dispatcher_.order().data());
+        }
+        const auto chunk = st.pending;
         ++busy_;
         ++summary_.chunks;
         if (rank == o_.root) {
@@ -502,7 +591,7 @@ private:
                 }
             }
             if (local_) {
-                local_->submit(chunk, local_payloads_);
+                local_->submit(st.wire, local_payloads_);
             } else {
                 inline_ready_ = true;
             }
@@ -511,7 +600,7 @@ private:
         st.result.resize(chunk.size() * layout_.slot());
         MPI_Irecv(st.result.data(), count_of(st.result.size()), MPI_BYTE, rank, tag_result, comm_,
                   &requests_[static_cast<std::size_t>(rank)]);
-        MPI_Send(chunk.data(), static_cast<int>(chunk.size()), MPI_UINT64_T, rank, tag_tasks,
+        MPI_Send(st.wire.data(), static_cast<int>(st.wire.size()), MPI_UINT64_T, rank, tag_tasks,
                  comm_);
         if (payloads_) {
             send_payloads(rank, chunk);
@@ -547,8 +636,8 @@ private:
         std::size_t bytes = 0;
         for (std::size_t k = 0; k < st.pending.size(); ++k) {
             const unsigned char* s = st.result.data() + k * layout_.slot();
-            any_failed = any_failed || s[layout_.value] == failed;
-            if (layout_.variable && s[layout_.value] == succeeded) {
+            any_failed = any_failed || s[layout_.status()] == failed;
+            if (layout_.variable && s[layout_.status()] == succeeded) {
                 bytes += layout_.size_in(s);
             }
         }
@@ -574,41 +663,43 @@ private:
                 const std::vector<TaskFailure>& failures) {
         auto& st = ranks_[static_cast<std::size_t>(rank)];
         auto& ran = summary_.tasks_per_rank[static_cast<std::size_t>(rank)];
+        std::size_t next_failure = 0; // failures come in the chunk's task order
         for (std::size_t k = 0; k < st.pending.size(); ++k) {
             const unsigned char* s = slots + k * layout_.slot();
-            const unsigned char status = s[layout_.value];
+            const unsigned char status = s[layout_.status()];
+            const std::uint64_t pos = st.retry ? st.retry_pos : position(st.first + k);
+            const TaskFailure* failure = status == failed ? &failures[next_failure++] : nullptr;
+            if (status != not_run) {
+                ++summary_.attempts;
+                record(rank, st, k, s, failure);
+            }
+            ran += status == succeeded || status == failed ? 1 : 0;
+            if (failure != nullptr && retry(pos, rank, *failure)) {
+                continue;
+            }
+            if (st.retry && status != succeeded && status != failed) {
+                continue; // a retry cancelled or not run: give_up_retries counts it
+            }
+            if (st.retry) {
+                retries_.erase(pos);
+            }
             const bool ok = status == succeeded;
-            ran += status != not_run ? 1 : 0;
             summary_.completed += ok ? 1 : 0;
-            summary_.failed += status == failed ? 1 : 0;
             std::span<const unsigned char> bytes;
             if (ok) {
                 bytes = layout_.variable ? std::span(data, layout_.size_in(s))
                                          : std::span(s, layout_.value);
                 data += layout_.variable ? bytes.size() : 0;
             }
-            if (!o_.ordered) {
-                if (ok) {
-                    deliver(st.pending[k], bytes);
-                }
-                continue;
+            if (failure != nullptr) {
+                fail_for_good(*failure);
             }
-            const std::uint64_t pos = position(st.first + k);
-            if (ok && layout_.variable) {
-                waiting_[pos].assign(bytes.begin(), bytes.end());
-            } else if (ok) {
-                std::copy(bytes.begin(), bytes.end(), store_.data() + pos * layout_.value);
-            }
-            window_.put(pos, ok);
+            place(st.pending[k], pos, ok, bytes);
         }
         st.pending = {};
+        st.wire = {};
+        st.retry = false;
         --busy_;
-        if (!failures.empty()) {
-            summary_.failures.insert(summary_.failures.end(), failures.begin(), failures.end());
-            if (!o_.keep_going) {
-                stop_early();
-            }
-        }
         if (o_.ordered) {
             window_.release([this](std::uint64_t pos) {
                 const std::uint64_t i = tasks_.index_at(pos);
@@ -622,16 +713,157 @@ private:
             });
         }
         give(rank);
+        if (!retry_queue_.empty()) {
+            give_idle(); // a retry may wait for a rank that has nothing else to do
+        }
     }
 
-    /// Passes a result to the caller's sink. If the sink throws, the run stops as on a failed
-    /// task and the exception is raised once every worker has stopped.
+    /// A result (or its absence) at position `pos`: delivered now (unordered) or when the
+    /// ordering window reaches it.
+    void place(std::uint64_t i, std::uint64_t pos, bool ok, std::span<const unsigned char> bytes) {
+        if (!o_.ordered) {
+            if (ok) {
+                deliver(i, bytes);
+            }
+            return;
+        }
+        if (ok && layout_.variable) {
+            waiting_[pos].assign(bytes.begin(), bytes.end());
+        } else if (ok) {
+            std::copy(bytes.begin(), bytes.end(), store_.data() + pos * layout_.value);
+        }
+        window_.put(pos, ok);
+    }
+
+    /// Hands the attempt of task k of `st`'s chunk to on_attempt.
+    void record(int rank, const RankState& st, std::size_t k, const unsigned char* s,
+                const TaskFailure* failure) {
+        if (layout_.record == 0 || !o_.on_attempt) {
+            return;
+        }
+        TaskAttempt a;
+        a.index = st.pending[k];
+        a.attempt = attempt_of(st.wire[k]);
+        a.rank = rank;
+        double times[2];
+        std::memcpy(times, s + layout_.value, sizeof times);
+        a.start = times[0];
+        a.seconds = times[1];
+        const unsigned char status = s[layout_.status()];
+        a.status = status == succeeded ? AttemptStatus::ok
+                   : status == failed  ? AttemptStatus::failed
+                                       : AttemptStatus::cancelled;
+        if (failure != nullptr) {
+            a.error = failure->message;
+        }
+        guard(a.index, "on_attempt", [&] { o_.on_attempt(a); });
+    }
+
+    /// A task at position `pos` failed on `rank`: queues it to run again and returns true if it
+    /// has retries left and the run goes on.
+    bool retry(std::uint64_t pos, int rank, const TaskFailure& failure) {
+        if (o_.retries == 0 || stopping_) {
+            retries_.erase(pos);
+            return false;
+        }
+        auto& r = retries_[pos];
+        if (r.failures >= o_.retries) {
+            retries_.erase(pos);
+            return false;
+        }
+        ++r.failures;
+        if (std::find(r.failed_on.begin(), r.failed_on.end(), rank) == r.failed_on.end()) {
+            r.failed_on.push_back(rank);
+        }
+        r.last = failure;
+        retry_queue_.push_back(pos);
+        ++summary_.retries;
+        return true;
+    }
+
+    /// If a queued retry may run on `rank` (one that has not failed it, or any rank once every
+    /// worker has), makes it `rank`'s next chunk and returns true.
+    bool take_retry(int rank) {
+        for (auto it = retry_queue_.begin(); it != retry_queue_.end(); ++it) {
+            const auto& r = retries_.at(*it);
+            const bool failed_here =
+                std::find(r.failed_on.begin(), r.failed_on.end(), rank) != r.failed_on.end();
+            if (failed_here && r.failed_on.size() < workers_) {
+                continue;
+            }
+            auto& st = ranks_[static_cast<std::size_t>(rank)];
+            st.retry = true;
+            st.retry_pos = *it;
+            st.retry_index = tasks_.index_at(*it);
+            st.retry_wire = wire_of(st.retry_index, r.failures + 1);
+            st.pending = {&st.retry_index, 1};
+            st.wire = {&st.retry_wire, 1};
+            retry_queue_.erase(it);
+            return true;
+        }
+        return false;
+    }
+
+    /// Offers work to every rank that has none.
+    void give_idle() {
+        for (int r = 0; r < comm_.size(); ++r) {
+            if (ranks_[static_cast<std::size_t>(r)].pending.empty()) {
+                give(r);
+            }
+        }
+    }
+
+    /// The run ended with retries queued or cancelled: their tasks failed, with their last
+    /// failure.
+    void give_up_retries() {
+        for (const auto& [pos, r] : retries_) {
+            ++summary_.failed;
+            summary_.failures.push_back(r.last);
+        }
+        retries_.clear();
+        retry_queue_.clear();
+    }
+
+    /// A task failed for good: counts it and applies the halt policy.
+    void fail_for_good(const TaskFailure& failure) {
+        ++summary_.failed;
+        summary_.failures.push_back(failure);
+        const auto action =
+            halt_.decide(summary_.failed, summary_.completed + summary_.failed, summary_.tasks);
+        if (action == HaltAction::stop_now) {
+            summary_.halted = true;
+            stop_early();
+        } else if (action == HaltAction::stop_soon && !stopping_) {
+            summary_.halted = true;
+            stopping_ = true; // hand out nothing more; what runs finishes
+        }
+    }
+
+    /// Calls on_progress at most every 100 ms, and at the end (`last`).
+    void report_progress(bool last) {
+        const double now = MPI_Wtime();
+        if (!last && now - last_progress_ < 0.1) {
+            return;
+        }
+        last_progress_ = now;
+        guard(0, "on_progress",
+              [&] { o_.on_progress(summary_.completed + summary_.failed, summary_.tasks); });
+    }
+
+    /// Passes a result to the caller's sink.
     void deliver(std::uint64_t i, std::span<const unsigned char> bytes) {
+        guard(i, "on_result", [&] { sink_(i, bytes); });
+    }
+
+    /// Calls one of the caller's callbacks. If it throws, the run stops as on a failed task and
+    /// the exception is raised once every worker has stopped; no callback is called after that.
+    template <class F>
+    void guard(std::uint64_t i, const char* name, F&& f) {
         if (sink_error_) {
             return;
         }
         try {
-            sink_(i, bytes);
+            f();
         } catch (...) {
             sink_error_ = std::current_exception();
             std::string what = "unknown exception";
@@ -641,8 +873,9 @@ private:
                 what = e.what();
             } catch (...) {
             }
-            sink_error_text_ = "on_result for task " + std::to_string(i) + " failed on rank " +
-                               std::to_string(o_.root) + " (" + processor_name() + "): " + what;
+            sink_error_text_ = std::string(name) + " for task " + std::to_string(i) +
+                               " failed on rank " + std::to_string(o_.root) + " (" +
+                               processor_name() + "): " + what;
             stop_early();
         }
     }
@@ -686,6 +919,17 @@ private:
     Buffer<unsigned char> store_;                                           // fixed-size, ordered
     std::unordered_map<std::uint64_t, std::vector<unsigned char>> waiting_; // variable, ordered
     OrderedWindow window_;
+    HaltPolicy halt_;
+    std::size_t workers_; // ranks that run tasks
+    /// A task that failed and waits to run again (by position in the task set).
+    struct Retry {
+        unsigned failures = 0;      // its failed runs so far
+        std::vector<int> failed_on; // the ranks they ran on
+        TaskFailure last;           // the last one, reported if no retry succeeds
+    };
+    std::unordered_map<std::uint64_t, Retry> retries_; // queued or running
+    std::deque<std::uint64_t> retry_queue_;            // waiting for a rank
+    double last_progress_ = 0;
     bool stopping_ = false;
     bool inline_ready_ = false; // alone: the root's chunk waits to run inline
     std::atomic<bool> inline_stop_{false};
@@ -710,7 +954,7 @@ ExecutionSummary execute_erased(const boost::mpi::communicator& comm, const Task
     for (int r = 0; r < ex.size(); ++r) {
         worker_of_rank.push_back(r != options.root || setup.root_work.works ? workers++ : -1);
     }
-    const Layout layout = layout_of(format);
+    const Layout layout = layout_of(format, setup.records);
     MPI_Barrier(ex);
     ExecutionSummary summary;
     std::exception_ptr sink_error;

@@ -15,7 +15,9 @@
 
 #include <boost/mpi/communicator.hpp>
 
+#include "rankpool/attempt.hpp"
 #include "rankpool/errors.hpp"
+#include "rankpool/halt.hpp"
 #include "rankpool/schedule.hpp"
 #include "rankpool/stop_token.hpp"
 #include "rankpool/tasks.hpp"
@@ -28,11 +30,33 @@ struct ExecutorOptions {
     std::uint64_t chunksize = 1;
     bool longest_first = false; ///< hand out the costliest tasks first (needs the tasks' costs)
     bool ordered = true;        ///< results in input order (map) or as they complete (as_completed)
-    bool keep_going = false;    ///< run every task despite failures, report them all at the end
+    bool keep_going = false;    ///< run every task despite failures (as halt = never)
     bool root_works = true;     ///< the root runs tasks too (on a thread of its own)
     IdleWait idle = IdleWait::backoff;
     int root = 0;
+    /// When failed tasks stop the run (default now,fail=1: the first one); keep_going overrides
+    /// it with never. A task counts as failed once its retries are spent.
+    HaltPolicy halt;
+    /// Runs a failed task again up to this many more times (at most max_retries), on a rank
+    /// that has not failed it when there is one, before it counts as failed. A successful retry
+    /// delivers its result as usual; a task sees its attempt number in TaskContext::attempt.
+    unsigned retries = 0;
+    /// Called on the root with every attempt of every task (ok, failed or cancelled) as its
+    /// chunk comes back. Read on the root only; when set there, workers time each task and send
+    /// its start and duration beside its result (16 bytes more per task).
+    std::function<void(const TaskAttempt&)> on_attempt;
+    /// Called on the root's main thread with (tasks finished, ok or failed for good; tasks) at
+    /// most every 100 ms while the run goes, and once at its end. Read on the root only.
+    std::function<void(std::uint64_t done, std::uint64_t total)> on_progress;
+
+    /// The policy the run follows: never with keep_going, else halt.
+    [[nodiscard]] HaltPolicy effective_halt() const {
+        return keep_going ? HaltPolicy::never() : halt;
+    }
 };
+
+/// The most retries a task can have (ExecutorOptions::retries).
+inline constexpr unsigned max_retries = 255;
 
 /// What a run did. `tasks`, `completed`, `failed`, `root_worked` and `notes` are known on every
 /// rank; the rest on the root only.
@@ -43,10 +67,13 @@ struct ExecutionSummary {
     bool root_worked = false;       ///< whether the root ran tasks
     std::vector<std::string> notes; ///< where the run differs from what was asked, and why
     double makespan = 0;            ///< seconds from the start to the last result (root)
-    std::vector<std::uint64_t> tasks_per_rank; ///< tasks each rank ran (completed or failed),
-                                               ///< indexed by rank (root)
+    std::vector<std::uint64_t> tasks_per_rank; ///< task runs each rank finished (ok or failed,
+                                               ///< retries included), indexed by rank (root)
     std::vector<TaskFailure> failures;         ///< in task order (root)
     std::uint64_t chunks = 0;                  ///< chunks handed out (root)
+    std::uint64_t attempts = 0; ///< task runs started, retries and cancelled ones included (root)
+    std::uint64_t retries = 0;  ///< failed runs that were run again (root)
+    bool halted = false;        ///< the halt policy stopped the run (root)
 };
 
 /// Thrown by execute on every rank when a task threw (after the others stopped, or with

@@ -77,6 +77,8 @@ struct TaskContext {
     std::uint64_t index = 0;
     std::span<const std::byte> payload;
     const StopToken& stop;
+    /// 1 on a task's first run, 2 on its first retry (ExecutorOptions::retries), ...
+    unsigned attempt = 1;
 
     /// The payload as text.
     [[nodiscard]] std::string_view payload_text() const noexcept {

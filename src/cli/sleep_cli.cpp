@@ -13,6 +13,7 @@
 #include "output.hpp"
 #include "result_file.hpp"
 #include "results_route.hpp"
+#include "watch.hpp"
 
 namespace rankpool::cli {
 
@@ -27,6 +28,10 @@ struct SleepArgs {
     std::string repeat = "1";
     std::string fail_task;
     std::string crash_task;
+    std::string flaky_task;
+    std::string retries;
+    std::string halt;
+    std::string joblog;
     std::string idle = "backoff";
     std::string arg_file;
     std::string output;
@@ -34,6 +39,8 @@ struct SleepArgs {
     bool longest_first = false;
     bool unordered = false;
     bool keep_going = false;
+    bool progress = false;
+    bool no_progress = false;
     bool quiet = false;
     bool root_dispatches_only = false;
     bool json = false;
@@ -70,6 +77,26 @@ std::vector<double> durations(const SleepArgs& a) {
     return seconds;
 }
 
+/// --flaky-task I: task I fails on its first attempt only; with --fail-task or --crash-task on
+/// the same task it contradicts them.
+void check_flaky(const SleepArgs& a, SleepOptions& o) {
+    if (a.flaky_task.empty()) {
+        return;
+    }
+    if (o.tasks() == 0) {
+        throw usage_error("--flaky-task needs at least one task");
+    }
+    o.flaky_task = parse_count(a.flaky_task, "--flaky-task", o.tasks() - 1);
+    for (const auto& [other, name] :
+         {std::pair{o.fail_task, "--fail-task"}, std::pair{o.crash_task, "--crash-task"}}) {
+        if (other && *other == *o.flaky_task) {
+            throw usage_error(std::string("--flaky-task and ") + name +
+                              " contradict each other: task " + std::to_string(*other) +
+                              " is given both");
+        }
+    }
+}
+
 SleepOptions validate(const SleepArgs& a) {
     SleepOptions o;
     o.seconds = durations(a);
@@ -88,6 +115,14 @@ SleepOptions validate(const SleepArgs& a) {
     o.executor.longest_first = a.longest_first;
     o.executor.ordered = !a.unordered;
     o.executor.keep_going = a.keep_going;
+    check_halt_and_keep_going(!a.halt.empty(), a.keep_going);
+    if (!a.halt.empty()) {
+        o.executor.halt = parse_halt_option(a.halt);
+    }
+    if (!a.retries.empty()) {
+        o.executor.retries =
+            static_cast<unsigned>(parse_count(a.retries, "--retries", max_retries));
+    }
     o.executor.root_works = !a.root_dispatches_only;
     o.quiet = a.quiet;
     if (!a.fail_task.empty()) {
@@ -106,15 +141,36 @@ SleepOptions validate(const SleepArgs& a) {
         throw usage_error("--fail-task and --crash-task contradict each other: task " +
                           std::to_string(*o.fail_task) + " can fail or crash, not both");
     }
+    check_flaky(a, o);
     return o;
 }
 
-int run(const boost::mpi::communicator& comm, const SleepOptions& o,
+/// What the command line adds to a sleep run: a joblog, progress lines.
+struct SleepWatch {
+    std::string joblog;
+    ProgressMode progress = ProgressMode::automatic;
+};
+
+int run(const boost::mpi::communicator& comm, SleepOptions o, const SleepWatch& w,
         const std::optional<OutputFile>& output, Output& out) {
+    RunWatch watch(comm, o.executor.root, w.joblog, w.progress,
+                   [&o](std::uint64_t i) { return task_input(o, i); });
+    if (!watch.problem().empty()) {
+        if (out.is_root()) {
+            out.error(watch.problem());
+        }
+        return exit_usage;
+    }
+    watch.attach(o.executor);
     ResultsRoute route(comm, out, !o.quiet, output);
     const auto r = run_sleep(comm, o, route.sink());
     const std::string file_error = route.finish(comm, r.ok());
+    const auto joblog_error = watch.finish(r.summary);
     show_report(comm, out, r, route.extras());
+    if (!joblog_error.empty()) {
+        out.error(joblog_error);
+        return exit_failure;
+    }
     if (r.summary.failed == 0 && !file_error.empty()) {
         out.error(file_error);
         return exit_failure;
@@ -123,7 +179,7 @@ int run(const boost::mpi::communicator& comm, const SleepOptions& o,
         return exit_ok;
     }
     const auto& fs = r.summary.failures;
-    if (o.executor.keep_going) {
+    if (o.executor.effective_halt() == HaltPolicy::never()) {
         for (const auto& f : fs) {
             out.error(describe_failure(o, f));
         }
@@ -165,10 +221,31 @@ void add_sleep_command(CLI::App& app, std::optional<Command>& chosen) {
                  "print each result as it completes (as_completed), not in input order");
     sl->add_flag("--keep-going", a->keep_going,
                  "run every task despite failures and report each failure at the end\n"
-                 "(default: stop at the first failure)");
+                 "(the same as --halt never; default: stop at the first failure)");
     sl->add_option("--fail-task", a->fail_task,
                    "make task I (0-based) throw: a way to test failure handling")
         ->type_name("I");
+    sl->add_option("--flaky-task", a->flaky_task,
+                   "make task I (0-based) throw on its first attempt only: a retry succeeds")
+        ->type_name("I");
+    sl->add_option("--retries", a->retries,
+                   "run a failed task again, on another rank when there is one, up to N more\n"
+                   "times before it counts as failed (default 0, at most 255)")
+        ->type_name("N");
+    sl->add_option("--halt", a->halt,
+                   "when failed tasks stop the run, as GNU parallel's --halt: never (as\n"
+                   "--keep-going), now,fail=N or soon,fail=N (after N failed tasks: cancel the\n"
+                   "running ones, or let them finish), now,fail=P% or soon,fail=P% (after P% of\n"
+                   "all tasks failed); default now,fail=1")
+        ->type_name("WHEN,fail=N");
+    sl->add_option("--joblog", a->joblog,
+                   "write one tab-separated line per task attempt to FILE (index, input, rank,\n"
+                   "host, pid, start, seconds, attempt, status, error), with a header")
+        ->type_name("FILE");
+    sl->add_flag("--progress", a->progress,
+                 "show tasks done, rate and ETA on stderr from the start (default: a live line\n"
+                 "after 2 s on a terminal, a line every 10 s into a file)");
+    sl->add_flag("--no-progress", a->no_progress, "never show progress lines");
     sl->add_option("--crash-task", a->crash_task,
                    "the rank running task I kills itself (SIGKILL): shows that a dead rank ends\n"
                    "the job instead of hanging it")
@@ -191,11 +268,17 @@ void add_sleep_command(CLI::App& app, std::optional<Command>& chosen) {
         a->seconds_given = seconds->count() > 0;
         const auto output = parse_output(a->output);
         const SleepOptions o = validate(*a);
-        auto echo = to_json(o);
-        echo["output"] = to_json(output);
-        chosen = Command{"sleep", a->json, std::move(echo),
-                         [o, output](const boost::mpi::communicator& comm, Output& out) {
-                             return run(comm, o, output, out);
+        const SleepWatch w{a->joblog, progress_mode(a->progress, a->no_progress)};
+        auto options = to_json(o);
+        options["joblog"] =
+            w.joblog.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(w.joblog);
+        options["progress"] = w.progress == ProgressMode::on    ? "on"
+                              : w.progress == ProgressMode::off ? "off"
+                                                                : "auto";
+        options["output"] = to_json(output);
+        chosen = Command{"sleep", a->json, options,
+                         [o, w, output](const boost::mpi::communicator& comm, Output& out) {
+                             return run(comm, o, w, output, out);
                          }};
     });
 }

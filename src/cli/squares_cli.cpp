@@ -9,6 +9,7 @@
 #include "output.hpp"
 #include "result_file.hpp"
 #include "results_route.hpp"
+#include "watch.hpp"
 
 namespace rankpool::cli {
 
@@ -24,6 +25,9 @@ struct SquaresArgs {
     std::string chunksize;
     std::string work = "0";
     std::string output;
+    std::string joblog;
+    bool progress = false;
+    bool no_progress = false;
     bool print = false;
     bool json = false;
 };
@@ -64,6 +68,13 @@ SquaresOptions validate(const SquaresArgs& a) {
         }
         o.chunksize = parse_positive(a.chunksize, "--chunksize", max_chunksize);
     }
+    for (const auto& [given, name] :
+         {std::pair{!a.joblog.empty(), "--joblog"}, std::pair{a.progress, "--progress"},
+          std::pair{a.no_progress, "--no-progress"}}) {
+        if (given && !o.schedule) {
+            throw usage_error(std::string(name) + " goes with --schedule");
+        }
+    }
     if (o.print && o.gather == GatherMode::none) {
         throw usage_error("--print needs the results gathered: drop --gather none");
     }
@@ -73,12 +84,38 @@ SquaresOptions validate(const SquaresArgs& a) {
     return o;
 }
 
-int run(const boost::mpi::communicator& comm, const SquaresOptions& o,
+/// What the command line adds to a squares --schedule run: a joblog, progress lines.
+struct SquaresWatch {
+    std::string joblog;
+    ProgressMode progress = ProgressMode::off;
+};
+
+int run(const boost::mpi::communicator& comm, SquaresOptions o, const SquaresWatch& w,
         const std::optional<OutputFile>& output, Output& out) {
+    RunWatch watch(comm, 0, w.joblog, w.progress,
+                   [](std::uint64_t i) { return std::to_string(i); });
+    if (!watch.problem().empty()) {
+        if (out.is_root()) {
+            out.error(watch.problem());
+        }
+        return exit_usage;
+    }
+    ExecutorOptions eo;
+    watch.attach(eo);
+    o.on_attempt = eo.on_attempt;
+    o.on_progress = eo.on_progress;
     ResultsRoute route(comm, out, o.print, output);
     const auto r = run_squares(comm, o, route.sink());
     const std::string file_error = route.finish(comm, r.ok());
+    ExecutionSummary done;
+    done.tasks = o.n;
+    done.completed = o.n;
+    const auto joblog_error = watch.finish(done);
     show_report(comm, out, r, route.extras());
+    if (!joblog_error.empty()) {
+        out.error(joblog_error);
+        return exit_failure;
+    }
     if (comm.rank() == 0 && !r.ok()) {
         out.error("checksum mismatch: gathered " + to_string(r.checksum) +
                   ", n(n-1)(2n-1)/6 = " + to_string(r.expected));
@@ -124,15 +161,26 @@ void add_squares_command(CLI::App& app, std::optional<Command>& chosen) {
                    "compute per item: a compute-bound map for scaling runs (default 0)")
         ->type_name("K");
     add_output_option(*sq, args->output);
+    sq->add_option("--joblog", args->joblog,
+                   "with --schedule: one tab-separated line per task to FILE (see sleep --help)")
+        ->type_name("FILE");
+    sq->add_flag("--progress", args->progress,
+                 "with --schedule: show tasks done, rate and ETA on stderr from the start\n"
+                 "(default with --schedule: after 2 s on a terminal, every 10 s into a file)");
+    sq->add_flag("--no-progress", args->no_progress, "with --schedule: no progress lines");
     sq->add_flag("--json", args->json, "print one JSON object instead of the text summary");
     sq->callback([args, &chosen] {
         const auto output = parse_output(args->output);
         const SquaresOptions o = validate(*args);
+        SquaresWatch w{args->joblog, progress_mode(args->progress, args->no_progress)};
+        if (!o.schedule) {
+            w.progress = ProgressMode::off; // one scatter and gather: no tasks to count
+        }
         auto echo = to_json(o);
         echo["output"] = to_json(output);
         chosen = Command{"squares", args->json, std::move(echo),
-                         [o, output](const boost::mpi::communicator& comm, Output& out) {
-                             return run(comm, o, output, out);
+                         [o, w, output](const boost::mpi::communicator& comm, Output& out) {
+                             return run(comm, o, w, output, out);
                          }};
     });
 }

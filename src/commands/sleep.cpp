@@ -19,6 +19,10 @@ std::string seconds_text(double s) {
 
 } // namespace
 
+std::string task_input(const SleepOptions& o, std::uint64_t i) {
+    return seconds_text(o.cost(i));
+}
+
 std::string describe_failure(const SleepOptions& o, const TaskFailure& f) {
     return "task " + std::to_string(f.index) + " (sleep " + seconds_text(o.cost(f.index)) +
            ") failed on rank " + std::to_string(f.rank) + " (" + f.host + "): " + f.message;
@@ -47,7 +51,8 @@ SleepReport run_sleep(const boost::mpi::communicator& comm, const SleepOptions& 
         sink.begin({"seconds", "slept", "Done ", n, true, ValueKind::real});
     }
     const int rank = comm.rank();
-    const auto sleep_task = [&](std::uint64_t i, const StopToken& stop) -> double {
+    const auto sleep_task = [&](const TaskContext& c) -> double {
+        const std::uint64_t i = c.index;
         const double s = o.cost(i);
         if (!o.quiet) {
             sink.worker_line("[rank " + std::to_string(rank) + "] Sleeping for " + seconds_text(s) +
@@ -59,7 +64,11 @@ SleepReport run_sleep(const boost::mpi::communicator& comm, const SleepOptions& 
         if (o.fail_task && *o.fail_task == i) {
             throw std::runtime_error("injected failure (--fail-task " + std::to_string(i) + ")");
         }
-        if (!sleep_unless_stopped(s, stop)) {
+        if (o.flaky_task && *o.flaky_task == i && c.attempt == 1) {
+            throw std::runtime_error("injected failure on the first attempt (--flaky-task " +
+                                     std::to_string(i) + ")");
+        }
+        if (!sleep_unless_stopped(s, c.stop)) {
             throw task_cancelled();
         }
         return s;
@@ -93,6 +102,8 @@ nlohmann::ordered_json to_json(const SleepOptions& o) {
         {"longest_first", o.executor.longest_first},
         {"ordered", o.executor.ordered},
         {"keep_going", o.executor.keep_going},
+        {"halt", to_string(o.executor.effective_halt())},
+        {"retries", o.executor.retries},
         {"root_works", o.executor.root_works},
         {"idle", o.executor.idle == IdleWait::spin ? "spin" : "backoff"},
         {"quiet", o.quiet},
@@ -101,6 +112,8 @@ nlohmann::ordered_json to_json(const SleepOptions& o) {
         o.fail_task ? nlohmann::ordered_json(*o.fail_task) : nlohmann::ordered_json(nullptr);
     j["crash_task"] =
         o.crash_task ? nlohmann::ordered_json(*o.crash_task) : nlohmann::ordered_json(nullptr);
+    j["flaky_task"] =
+        o.flaky_task ? nlohmann::ordered_json(*o.flaky_task) : nlohmann::ordered_json(nullptr);
     return j;
 }
 
@@ -123,6 +136,8 @@ nlohmann::ordered_json to_json(const SleepReport& r) {
          {{"count", s.tasks},
           {"completed", s.completed},
           {"failed", s.failed},
+          {"attempts", s.attempts},
+          {"retries", s.retries},
           {"failures", failures}}},
         {"detail",
          {{"workers", r.workers},
@@ -132,6 +147,7 @@ nlohmann::ordered_json to_json(const SleepReport& r) {
           {"lower_bound", r.lower_bound},
           {"predicted", r.predicted},
           {"chunks", s.chunks},
+          {"halted", s.halted},
           {"tasks_per_rank", s.tasks_per_rank}}},
     };
 }
@@ -154,6 +170,15 @@ std::vector<std::string> to_text(const SleepReport& r) {
                   "bound %.3f s = max(longest task, total / %d workers)",
                   s.makespan, r.predicted, r.lower_bound, r.workers);
     lines.emplace_back(line);
+    if (s.retries > 0) {
+        std::snprintf(line, sizeof line, "retried %llu failed run%s: %llu runs in all",
+                      static_cast<unsigned long long>(s.retries), s.retries == 1 ? "" : "s",
+                      static_cast<unsigned long long>(s.attempts));
+        lines.emplace_back(line);
+    }
+    if (s.halted) {
+        lines.push_back("stopped by --halt " + to_string(o.executor.effective_halt()));
+    }
     if (s.failed > 0 || s.completed < s.tasks) {
         std::snprintf(line, sizeof line, "completed %llu of %llu tasks, %llu failed",
                       static_cast<unsigned long long>(s.completed),

@@ -26,6 +26,7 @@ struct SleepOptions {
     bool quiet = false; ///< no worker lines, results not shown: measures dispatch, not output
     std::optional<std::uint64_t> fail_task;  ///< make this task throw (to test failure handling)
     std::optional<std::uint64_t> crash_task; ///< kill the rank running this task with SIGKILL
+    std::optional<std::uint64_t> flaky_task; ///< make this task throw on its first attempt only
 
     [[nodiscard]] std::uint64_t tasks() const { return seconds.size() * repeat; }
     [[nodiscard]] double cost(std::uint64_t i) const { return seconds[i % seconds.size()]; }
@@ -49,6 +50,8 @@ struct SleepReport {
 /// The report's part of the JSON envelope: ok, options, seconds, results, detail.
 [[nodiscard]] nlohmann::ordered_json to_json(const SleepReport& r);
 [[nodiscard]] std::vector<std::string> to_text(const SleepReport& r);
+/// Task i's input as text: its seconds ("0.5").
+[[nodiscard]] std::string task_input(const SleepOptions& o, std::uint64_t i);
 /// The one line a failed task gets: "task 3 (sleep 2) failed on rank 1 (host): message".
 [[nodiscard]] std::string describe_failure(const SleepOptions& o, const TaskFailure& f);
 

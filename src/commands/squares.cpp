@@ -84,6 +84,8 @@ uint128 scheduled_squares(const boost::mpi::communicator& comm, const SquaresOpt
     eo.schedule = *o.schedule;
     eo.chunksize = squares_chunksize(o, comm.size());
     eo.ordered = false; // results are stored by index: input order without a window
+    eo.on_attempt = o.on_attempt;
+    eo.on_progress = o.on_progress;
     const bool keep = o.gather == GatherMode::all;
     if (keep && comm.rank() == 0) {
         results = Buffer<std::uint64_t>(o.n);

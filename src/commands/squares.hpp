@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -9,6 +10,7 @@
 #include <boost/mpi/communicator.hpp>
 #include <nlohmann/json.hpp>
 
+#include "rankpool/attempt.hpp"
 #include "rankpool/checksum.hpp"
 #include "rankpool/schedule.hpp"
 #include "rankpool/timing.hpp"
@@ -29,6 +31,9 @@ struct SquaresOptions {
     std::optional<Schedule> schedule;
     std::uint64_t chunksize = 0; ///< with a schedule; 0: ceil(n / (4 * ranks)), as Pool.map
     std::uint64_t work = 0;      ///< dependent multiply-adds per item before its square (its cost)
+    /// With a schedule: handed to the executor (ExecutorOptions::on_attempt, on_progress).
+    std::function<void(const TaskAttempt&)> on_attempt;
+    std::function<void(std::uint64_t done, std::uint64_t total)> on_progress;
 };
 
 /// The largest --work: 10^9 multiply-adds is about a second per item.

@@ -38,6 +38,9 @@ std::map<std::string, Sample> samples(const std::string& arg_file) {
         {"squares --schedule", {{}, "guided"}},
         {"squares --chunksize", {{"--schedule", "dynamic"}, "3"}},
         {"squares --work", {{}, "7"}},
+        {"squares --joblog", {{"--schedule", "dynamic"}, "/tmp/rankpool-option-rule-joblog"}},
+        {"squares --progress", {{"--schedule", "dynamic"}, ""}},
+        {"squares --no-progress", {{"--schedule", "dynamic"}, ""}},
         {"squares --print", {{}, ""}},
         {"squares --output", {{}, "squares.npy"}},
         {"squares --json", {{}, ""}},
@@ -48,6 +51,12 @@ std::map<std::string, Sample> samples(const std::string& arg_file) {
         {"sleep --repeat", {{}, "2"}},
         {"sleep --fail-task", {{}, "1"}},
         {"sleep --crash-task", {{}, "2"}},
+        {"sleep --flaky-task", {{}, "1"}},
+        {"sleep --retries", {{}, "2"}},
+        {"sleep --halt", {{}, "soon,fail=10%"}},
+        {"sleep --joblog", {{}, "/tmp/rankpool-option-rule-joblog"}},
+        {"sleep --progress", {{}, ""}},
+        {"sleep --no-progress", {{}, ""}},
         {"sleep --idle", {{}, "spin"}},
         {"sleep --longest-first", {{}, ""}},
         {"sleep --unordered", {{}, ""}},
@@ -180,4 +189,60 @@ TEST_CASE("sleep: a task count nothing could hold is refused before any work") {
     CHECK(r.err == "sleep: 1000 durations x --repeat 100000000 is more than 100000000 tasks");
     const auto edge = parse({"sleep", "0", "--repeat", "100000000"});
     CHECK(edge.exit_code == 0);
+}
+
+TEST_CASE("sleep: every bad value of --retries, --halt and --flaky-task is one line and exit 2") {
+    const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+        {{"sleep", "1", "--retries", "256"}, "--retries = 256 is too large (at most 255)"},
+        {{"sleep", "1", "--retries", "x"}, ""},
+        {{"sleep", "1", "--retries", "1.5"}, ""},
+        {{"sleep", "1", "--halt", "always"},
+         "--halt must be 'never', 'now,fail=N', 'soon,fail=N', 'now,fail=P%' or 'soon,fail=P%', "
+         "got 'always'"},
+        {{"sleep", "1", "--halt", "now,fail=0"}, "--halt fail=N needs N >= 1, got 'now,fail=0'"},
+        {{"sleep", "1", "--halt", "soon,fail=101%"},
+         "--halt fail=P% needs 1 <= P <= 100, got 'soon,fail=101%'"},
+        {{"sleep", "1", "--halt", "now,success=1"}, ""},
+        {{"sleep", "1", "--halt", "now,fail=-1"}, ""},
+        {{"sleep", "1", "--halt", "never", "--keep-going"},
+         "--halt and --keep-going contradict each other: --keep-going is --halt never; give one"},
+        {{"sleep", "1", "--progress", "--no-progress"},
+         "--progress and --no-progress contradict each other: give one"},
+        {{"sleep", "1", "--flaky-task", "1"}, "--flaky-task = 1 is too large (at most 0)"},
+        {{"sleep", "1", "2", "--flaky-task", "1", "--fail-task", "1"},
+         "--flaky-task and --fail-task contradict each other: task 1 is given both"},
+        {{"sleep", "1", "2", "--flaky-task", "0", "--crash-task", "0"},
+         "--flaky-task and --crash-task contradict each other: task 0 is given both"},
+    };
+    for (const auto& [args, err] : cases) {
+        CAPTURE(args);
+        const auto r = parse(args);
+        CHECK(r.exit_code == 2);
+        CHECK_FALSE(r.err.empty());
+        CHECK(r.err.find('\n') == std::string::npos);
+        if (!err.empty()) {
+            CHECK(r.err == err);
+        }
+    }
+    const auto ok = parse({"sleep", "1", "2", "--retries", "255", "--halt", "soon,fail=1"});
+    REQUIRE(ok.command);
+    CHECK(ok.command->options["retries"] == 255);
+    CHECK(ok.command->options["halt"] == "soon,fail=1");
+    CHECK(ok.command->options["progress"] == "auto");
+    const auto kg = parse({"sleep", "1", "--keep-going"});
+    REQUIRE(kg.command);
+    CHECK(kg.command->options["halt"] == "never");
+}
+
+TEST_CASE("squares: --joblog and progress go with --schedule") {
+    for (const auto& [args, err] : std::vector<std::pair<std::vector<std::string>, std::string>>{
+             {{"squares", "5", "--joblog", "/tmp/x"}, "--joblog goes with --schedule"},
+             {{"squares", "5", "--progress"}, "--progress goes with --schedule"},
+             {{"squares", "5", "--no-progress"}, "--no-progress goes with --schedule"},
+             {{"squares", "5", "--schedule", "dynamic", "--progress", "--no-progress"},
+              "--progress and --no-progress contradict each other: give one"}}) {
+        const auto r = parse(args);
+        CHECK(r.exit_code == 2);
+        CHECK(r.err == err);
+    }
 }
