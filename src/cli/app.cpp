@@ -16,6 +16,7 @@ constexpr AddCommand all_commands[] = {
     add_sleep_command,   // example 3: ProcessPoolExecutor.map
     add_compare_command, // example 4: serial vs threads vs processes
     add_demo_command,    // all four, in order
+    add_run_command,     // shell commands as tasks, as GNU parallel
 };
 
 constexpr const char* footer =

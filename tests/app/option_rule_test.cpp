@@ -63,6 +63,11 @@ std::map<std::string, Sample> samples(const std::string& arg_file) {
         {"compare --json", {{}, ""}},
         {"demo --quick", {{}, ""}},
         {"demo --json", {{}, ""}},
+        {"run --tasks", {{}, arg_file}},
+        {"run --timeout", {{"--tasks", arg_file}, "2"}},
+        {"run --unordered", {{"--tasks", arg_file}, ""}},
+        {"run --results", {{"--tasks", arg_file}, "/tmp/rankpool-results"}},
+        {"run --summary", {{"--tasks", arg_file}, ""}},
     };
 }
 

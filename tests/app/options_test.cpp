@@ -94,8 +94,8 @@ TEST_CASE("an unknown command is named, even with --help") {
         CHECK(r.exit_code == 2);
         CHECK(r.out.empty());
         CHECK(r.err ==
-              "unknown command 'cubes'; commands: spawn, squares, sleep, compare, demo (see "
-              "rankpool --help)");
+              "unknown command 'cubes'; commands: spawn, squares, sleep, compare, demo, run "
+              "(see rankpool --help)");
     }
 }
 
