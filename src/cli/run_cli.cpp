@@ -85,8 +85,7 @@ int run(const boost::mpi::communicator& comm, const RunOptions& o, Output& out) 
         out.error("task " + std::to_string(f.index + 1) + " failed on rank " +
                   std::to_string(f.rank) + " (" + f.host + "): " + f.message);
     }
-    const std::uint64_t failed = r.failures.size() + r.summary.failed;
-    out.error(std::to_string(failed) + " of " + std::to_string(r.summary.tasks) + " tasks failed");
+    out.error(std::to_string(r.failed) + " of " + std::to_string(r.summary.tasks) + " tasks failed");
     return exit_failure;
 }
 

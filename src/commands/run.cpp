@@ -208,6 +208,9 @@ RunReport run_commands(const boost::mpi::communicator& comm, const RunOptions& o
     } catch (const execution_error& e) {
         r.summary = e.summary();
     }
+    // Every rank ends with the same exit code (mpirun ends a job slower when they differ).
+    r.failed = r.failures.size() + r.summary.failed;
+    boost::mpi::broadcast(comm, r.failed, o.executor.root);
     if (!r.summary.root_worked && comm.size() > 1) {
         r.workers = comm.size() - 1;
     }
@@ -230,10 +233,10 @@ std::vector<std::string> to_text(const RunReport& r) {
     char line[512];
     std::vector<std::string> lines;
     std::snprintf(line, sizeof line,
-                  "run: %llu tasks on %d rank%s (%d working), %llu completed, %zu failed",
+                  "run: %llu tasks on %d rank%s (%d working), %llu completed, %llu failed",
                   static_cast<unsigned long long>(s.tasks), r.ranks, r.ranks == 1 ? "" : "s",
                   r.workers, static_cast<unsigned long long>(s.completed),
-                  r.failures.size() + static_cast<std::size_t>(s.failed));
+                  static_cast<unsigned long long>(r.failed));
     lines.emplace_back(line);
     std::snprintf(line, sizeof line,
                   "makespan: %.3f s; %.3f s predicted for these task durations with free "

@@ -39,13 +39,14 @@ struct RunReport {
     int workers = 0;
     ExecutionSummary summary;
     std::vector<RunFailure> failures; ///< in task order (root)
+    std::uint64_t failed = 0;         ///< failed tasks: commands and rankpool's own (every rank)
     double task_seconds = 0;          ///< the tasks' own durations summed (root)
     double longest = 0;               ///< the longest task (root)
     double lower_bound = 0; ///< max(longest, task_seconds / workers), from the measured tasks
     double predicted = 0;   ///< the dynamic schedule's makespan for the measured durations
 
     [[nodiscard]] bool ok() const {
-        return failures.empty() && summary.failed == 0 && summary.completed == summary.tasks;
+        return failed == 0 && summary.completed == summary.tasks;
     }
 };
 
