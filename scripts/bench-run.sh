@@ -45,11 +45,11 @@ median() { python3 -c "import statistics, sys; print(statistics.median(float(x) 
 
 echo "| work | runner | median s | tasks/s | overhead/task ms | reps |"
 echo "|---|---|---|---|---|---|"
-for work_cmd in "true" "sleep 0.005"; do
-  # `true {}` and `sleep 0.005 {}`: the argument is there for every runner alike.
+# Each task is `CMD ARG` (the argument appended, for every runner alike); `true` ignores it.
+for cmd in "true" "sleep 0.005; true"; do
   per_task=0
-  [ "$work_cmd" = "true" ] || per_task=0.005
-  cmd="$work_cmd"; [ "$work_cmd" = "true" ] || cmd="sleep 0.005; true"
+  [ "$cmd" = "true" ] || per_task=0.005
+  work_cmd=${cmd%; true}
   declare -A times=([rankpool]="" [parallel]="" [loop]="")
   for ((k = 0; k < reps; k++)); do
     times[rankpool]+=" $(seconds rp "$cmd")"

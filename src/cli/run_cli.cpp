@@ -85,12 +85,18 @@ int run(const boost::mpi::communicator& comm, const RunOptions& o, Output& out) 
         out.error("task " + std::to_string(f.index + 1) + " failed on rank " +
                   std::to_string(f.rank) + " (" + f.host + "): " + f.message);
     }
-    out.error(std::to_string(r.failed) + " of " + std::to_string(r.summary.tasks) + " tasks failed");
+    out.error(std::to_string(r.failed) + " of " + std::to_string(r.summary.tasks) +
+              " tasks failed");
     return exit_failure;
 }
 
 constexpr const char* description =
-    R"(Runs shell commands as tasks on whichever rank is idle (rank 0 too), as GNU parallel:
+    "GNU parallel on MPI ranks: shell commands as tasks, run by whichever rank is idle (rank 0\n"
+    "too), each one's output printed whole in input order; COMMAND ::: ARG..., COMMAND :::: FILE\n"
+    "or --tasks FILE after the options.";
+
+constexpr const char* details =
+    R"(Inputs:
   rankpool run [OPTIONS] COMMAND... ::: ARG...   one task per ARG
   rankpool run [OPTIONS] COMMAND... :::: FILE    one task per line of FILE
   rankpool run [OPTIONS] --tasks FILE            one whole command per line of FILE
@@ -110,6 +116,7 @@ each is reported at the end with the tail of its stderr, and the exit code is 1.
 void add_run_command(CLI::App& app, std::optional<Command>& chosen) {
     auto a = std::make_shared<RunArgs>();
     auto* run_cmd = app.add_subcommand("run", description);
+    run_cmd->footer(std::string(details) + "\n\n" + run_cmd->get_footer());
     run_cmd->prefix_command(); // COMMAND and ::: ARG... are ours, whatever they look like
     run_cmd
         ->add_option("--tasks", a->tasks_file,

@@ -232,11 +232,10 @@ std::vector<std::string> to_text(const RunReport& r) {
     const auto& s = r.summary;
     char line[512];
     std::vector<std::string> lines;
-    std::snprintf(line, sizeof line,
-                  "run: %llu tasks on %d rank%s (%d working), %llu completed, %llu failed",
-                  static_cast<unsigned long long>(s.tasks), r.ranks, r.ranks == 1 ? "" : "s",
-                  r.workers, static_cast<unsigned long long>(s.completed),
-                  static_cast<unsigned long long>(r.failed));
+    std::snprintf(
+        line, sizeof line, "run: %llu tasks on %d rank%s (%d working), %llu completed, %llu failed",
+        static_cast<unsigned long long>(s.tasks), r.ranks, r.ranks == 1 ? "" : "s", r.workers,
+        static_cast<unsigned long long>(s.completed), static_cast<unsigned long long>(r.failed));
     lines.emplace_back(line);
     std::snprintf(line, sizeof line,
                   "makespan: %.3f s; %.3f s predicted for these task durations with free "

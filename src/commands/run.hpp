@@ -45,9 +45,7 @@ struct RunReport {
     double lower_bound = 0; ///< max(longest, task_seconds / workers), from the measured tasks
     double predicted = 0;   ///< the dynamic schedule's makespan for the measured durations
 
-    [[nodiscard]] bool ok() const {
-        return failed == 0 && summary.completed == summary.tasks;
-    }
+    [[nodiscard]] bool ok() const { return failed == 0 && summary.completed == summary.tasks; }
 };
 
 /// The summary's lines: tasks, ranks, makespan against the bound and the prediction, failures.

@@ -166,8 +166,8 @@ TEST_CASE("a command that does not exist: exit 127 from sh, a failed task") {
 TEST_CASE("--timeout kills the task's whole process group, background children too") {
     const std::string pid_file = temp_path("pid");
     const auto r =
-        run_rankpool(2, run_args("sleep 60 & echo $! > " + pid_file + "; echo started; wait; : {}", {"x"},
-                                 {"--timeout", "0.5"}));
+        run_rankpool(2, run_args("sleep 60 & echo $! > " + pid_file + "; echo started; wait; : {}",
+                                 {"x"}, {"--timeout", "0.5"}));
     CHECK(r.exit_code == 1);
     CHECK(r.out == "started\n");
     CHECK(timed_out_after(r.err) >= 0.5);
