@@ -104,6 +104,16 @@ TEST_CASE("run: options first, then COMMAND and its input taken as they are") {
     CHECK(words_like_options.command->options["command"] == "echo --timeout 1 {}");
     CHECK(words_like_options.command->options["timeout"] == 0.0);
 
+    const auto assignments =
+        parse({"run", "--timeout=3", "--results", "d", "grep", "--color=", "{}", ":::", "--x="});
+    REQUIRE(assignments.command);
+    CHECK(assignments.command->options["command"] == "grep --color= {}");
+    CHECK(assignments.command->options["arguments"] == nlohmann::json::parse(R"(["--x="])"));
+    CHECK(assignments.command->options["timeout"] == 3.0);
+    CHECK(assignments.command->options["results"] == "d");
+    const auto empty_timeout = parse({"run", "--timeout=", "echo", ":::", "a"});
+    CHECK(empty_timeout.err == "--timeout needs a value, got an empty string");
+
     const auto subcommand_word = parse({"run", "sleep", ":::", "1"});
     REQUIRE(subcommand_word.command);
     CHECK(subcommand_word.command->options["command"] == "sleep {}");
