@@ -28,7 +28,20 @@ using Clock = std::chrono::steady_clock;
 std::atomic<pid_t> running_groups[8];
 constexpr int ended_by[3] = {SIGTERM, SIGINT, SIGHUP};
 
+/// The actions the signals had before KillTasksOnTermination (one lives at a time).
+struct sigaction previous[3];
+
 void kill_running_groups(int sig) {
+    for (int k = 0; k < 3; ++k) {
+        const auto& before = previous[k];
+        if (ended_by[k] == sig && (before.sa_flags & SA_SIGINFO) == 0 &&
+            before.sa_handler != SIG_DFL) {
+            // Someone else's handler (a clean stop): theirs to decide. A stop reaches the
+            // commands through the stop token, which makes run_shell kill their groups.
+            before.sa_handler(sig);
+            return;
+        }
+    }
     for (auto& g : running_groups) {
         const pid_t p = g.load();
         if (p > 0) {
@@ -351,13 +364,16 @@ KillTasksOnTermination::KillTasksOnTermination() {
     sa.sa_handler = kill_running_groups;
     sigemptyset(&sa.sa_mask);
     for (int k = 0; k < 3; ++k) {
-        ::sigaction(ended_by[k], &sa, &old_[k]);
+        ::sigaction(ended_by[k], &sa, &previous[k]);
+        if ((previous[k].sa_flags & SA_SIGINFO) == 0 && previous[k].sa_handler == SIG_IGN) {
+            ::sigaction(ended_by[k], &previous[k], nullptr); // ignored (nohup): stays so
+        }
     }
 }
 
 KillTasksOnTermination::~KillTasksOnTermination() {
     for (int k = 0; k < 3; ++k) {
-        ::sigaction(ended_by[k], &old_[k], nullptr);
+        ::sigaction(ended_by[k], &previous[k], nullptr);
     }
 }
 

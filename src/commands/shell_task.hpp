@@ -1,7 +1,6 @@
 // One shell command run to its end: /bin/sh -c in a process group of its own, output captured.
 #pragma once
 
-#include <csignal>
 #include <string>
 #include <vector>
 
@@ -38,16 +37,15 @@ struct ShellOutcome {
 
 /// While one lives, SIGTERM, SIGINT and SIGHUP (how mpirun and Slurm end a job whose rank died)
 /// first SIGKILL the process groups of the commands run_shell is running in this process, then
-/// end it with the signal's default action: no task outlives its rank by more than that.
+/// end it with the signal's default action: no task outlives its rank. A handler installed
+/// before (a clean stop) is called instead; its stop reaches the commands through the stop
+/// token. An ignored signal stays ignored.
 class KillTasksOnTermination {
 public:
     KillTasksOnTermination();
     KillTasksOnTermination(const KillTasksOnTermination&) = delete;
     KillTasksOnTermination& operator=(const KillTasksOnTermination&) = delete;
     ~KillTasksOnTermination();
-
-private:
-    struct sigaction old_[3] = {};
 };
 
 } // namespace rankpool::commands
