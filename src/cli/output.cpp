@@ -148,7 +148,8 @@ void Output::write_err(std::string_view bytes) {
 
 void Output::json_line(const nlohmann::ordered_json& j) {
     if (is_root_) {
-        line(j.dump());
+        // Invalid UTF-8 (a command's output) becomes U+FFFD rather than an exception.
+        line(j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
         flush();
     }
 }

@@ -20,6 +20,7 @@ struct RunArgs {
     std::string results_dir;
     bool unordered = false;
     bool summary = false;
+    bool json = false;
 };
 
 /// Failed tasks listed one by one at the end; past this many, a count.
@@ -41,27 +42,22 @@ RunOptions validate(const RunArgs& a, const std::vector<std::string>& words) {
     return o;
 }
 
-nlohmann::ordered_json to_json(const RunOptions& o) {
-    const char* sources[] = {"arguments", "arg_file", "task_file"};
-    return {
-        {"command", o.input.command},     {"source", sources[static_cast<int>(o.input.source)]},
-        {"arguments", o.input.arguments}, {"file", o.input.file},
-        {"timeout", o.timeout},           {"results", o.results_dir},
-        {"ordered", o.executor.ordered},  {"summary", o.summary},
-    };
-}
-
 int run(const boost::mpi::communicator& comm, const RunOptions& o, Output& out) {
     const bool to_files = !o.results_dir.empty();
-    const auto print = [&](std::uint64_t, const TaskResult& t) {
-        if (to_files) {
-            return;
+    auto values = nlohmann::ordered_json::array();
+    const auto print = [&](std::uint64_t number, const TaskResult& t) {
+        if (out.json()) {
+            values.push_back(to_json(number, t));
+        } else if (!to_files) {
+            out.write(t.out);
+            out.write_err(t.err);
+            out.flush();
         }
-        out.write(t.out);
-        out.write_err(t.err);
-        out.flush();
     };
     const RunReport r = run_commands(comm, o, print);
+    if (out.json()) {
+        out.json_line(envelope(comm, to_json(r), std::move(values))); // collective
+    }
     if (o.summary) {
         for (const auto& l : to_text(r)) {
             out.write_err(l + "\n");
@@ -137,10 +133,13 @@ void add_run_command(CLI::App& app, std::optional<Command>& chosen) {
     run_cmd->add_flag("--summary", a->summary,
                       "after the run, print tasks per rank and the makespan beside its lower\n"
                       "bound on stderr");
+    run_cmd->add_flag("--json", a->json,
+                      "print one JSON object (the report, each task's output in results.values)\n"
+                      "instead of the tasks' output");
     run_cmd->callback([a, run_cmd, &chosen] {
         const RunOptions o = validate(*a, run_cmd->remaining());
         chosen = Command{
-            "run", false, to_json(o),
+            "run", a->json, to_json(o),
             [o](const boost::mpi::communicator& comm, Output& out) { return run(comm, o, out); }};
     });
 }

@@ -185,6 +185,7 @@ RunReport run_commands(const boost::mpi::communicator& comm, const RunOptions& o
     const std::vector<std::string> items = agree_on_items(comm, o, n);
     const bool root = comm.rank() == o.executor.root;
     RunReport r;
+    r.options = o;
     r.ranks = comm.size();
     r.workers = o.executor.root_works || comm.size() == 1 ? comm.size() : comm.size() - 1;
     std::vector<double> durations(root ? n : 0);
@@ -226,6 +227,83 @@ RunReport run_commands(const boost::mpi::communicator& comm, const RunOptions& o
                                         o.executor.chunksize, false);
     }
     return r;
+}
+
+nlohmann::ordered_json to_json(const RunOptions& o) {
+    const char* sources[] = {"arguments", "arg_file", "task_file"};
+    return {
+        {"command", o.input.command},     {"source", sources[static_cast<int>(o.input.source)]},
+        {"arguments", o.input.arguments}, {"file", o.input.file},
+        {"timeout", o.timeout},           {"results", o.results_dir},
+        {"ordered", o.executor.ordered},  {"summary", o.summary},
+    };
+}
+
+namespace {
+const char* ending_name(Ending e) {
+    switch (e) {
+    case Ending::exited:
+        return "exit";
+    case Ending::signaled:
+        return "signal";
+    case Ending::timed_out:
+        return "timeout";
+    case Ending::not_run:
+        return "not run";
+    }
+    return "?";
+}
+} // namespace
+
+nlohmann::ordered_json to_json(std::uint64_t number, const TaskResult& t) {
+    return {{"task", number},  {"rank", t.rank},
+            {"host", t.host},  {"ending", ending_name(t.ending)},
+            {"code", t.code},  {"seconds", t.seconds},
+            {"stdout", t.out}, {"stderr", t.err}};
+}
+
+nlohmann::ordered_json to_json(const RunReport& r) {
+    const auto& s = r.summary;
+    auto failures = nlohmann::ordered_json::array();
+    for (const auto& f : r.failures) {
+        failures.push_back({{"task", f.number},
+                            {"command", f.result.command},
+                            {"rank", f.result.rank},
+                            {"host", f.result.host},
+                            {"ending", ending_name(f.result.ending)},
+                            {"code", f.result.code},
+                            {"message", describe_ending(f.result)},
+                            {"stderr_tail", last_lines(f.result.err, stderr_tail_lines)}});
+    }
+    for (const auto& f : s.failures) {
+        failures.push_back({{"task", f.index + 1},
+                            {"rank", f.rank},
+                            {"host", f.host},
+                            {"ending", "error"},
+                            {"message", f.message}});
+    }
+    return {
+        {"command", "run"},
+        {"ok", r.ok()},
+        {"options", to_json(r.options)},
+        {"seconds", {{"total", s.makespan}}},
+        {"results",
+         {{"count", s.tasks},
+          {"completed", s.completed},
+          {"failed", r.failed},
+          {"failures", failures}}},
+        {"detail",
+         {{"workers", r.workers},
+          {"root_worked", s.root_worked},
+          {"notes", s.notes},
+          {"makespan", s.makespan},
+          {"lower_bound", r.lower_bound},
+          {"predicted", r.predicted},
+          {"task_seconds", r.task_seconds},
+          {"longest", r.longest},
+          {"chunks", s.chunks},
+          {"tasks_per_rank", s.tasks_per_rank}}},
+    };
 }
 
 std::vector<std::string> to_text(const RunReport& r) {

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include <boost/mpi/communicator.hpp>
+#include <nlohmann/json.hpp>
 
 #include "rankpool/executor.hpp"
 #include "rankpool/run_template.hpp"
@@ -33,8 +34,15 @@ struct RunFailure {
     TaskResult result;
 };
 
+[[nodiscard]] nlohmann::ordered_json to_json(const RunOptions& o);
+
+/// One task's result as results.values holds it with --json: task, rank, host, ending ("exit",
+/// "signal", "timeout", "not run"), code, seconds, stdout, stderr.
+[[nodiscard]] nlohmann::ordered_json to_json(std::uint64_t number, const TaskResult& t);
+
 /// What a run did.
 struct RunReport {
+    RunOptions options;
     int ranks = 0;
     int workers = 0;
     ExecutionSummary summary;
@@ -47,6 +55,10 @@ struct RunReport {
 
     [[nodiscard]] bool ok() const { return failed == 0 && summary.completed == summary.tasks; }
 };
+
+/// The report's part of the JSON envelope: command, ok, options, seconds, results (count,
+/// completed, failed, failures), detail (workers, makespan, lower_bound, predicted, ...).
+[[nodiscard]] nlohmann::ordered_json to_json(const RunReport& r);
 
 /// The summary's lines: tasks, ranks, makespan against the bound and the prediction, failures.
 [[nodiscard]] std::vector<std::string> to_text(const RunReport& r);

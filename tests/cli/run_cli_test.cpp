@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <doctest/doctest.h>
+#include <nlohmann/json.hpp>
 
 #include "run.hpp"
 
@@ -296,6 +297,32 @@ TEST_CASE("a task that kills its rank ends the job, and no task outlives it") {
     }
     CHECK(processes_with("sleep " + marker).empty());
     std::remove(flag.c_str());
+}
+
+TEST_CASE("--json: the envelope, each task's output in results.values, failures listed") {
+    const auto r = run_rankpool(
+        2, run_args("printf 'out {}\\377'; echo err {} >&2; exit {}", {"0", "3"}, {"--json"}));
+    CHECK(r.exit_code == 1);
+    const auto j = nlohmann::json::parse(r.out);
+    CHECK(j["command"] == "run");
+    CHECK(j["ok"] == false);
+    CHECK(j["ranks"] == 2);
+    CHECK(j["hosts"].size() == 2);
+    CHECK(j["results"]["count"] == 2);
+    CHECK(j["results"]["completed"] == 2);
+    CHECK(j["results"]["failed"] == 1);
+    CHECK(j["results"]["failures"][0]["task"] == 2);
+    CHECK(j["results"]["failures"][0]["code"] == 3);
+    CHECK(j["results"]["failures"][0]["stderr_tail"] == "err 3");
+    REQUIRE(j["results"]["values"].size() == 2);
+    CHECK(j["results"]["values"][0]["task"] == 1);
+    CHECK(j["results"]["values"][0]["ending"] == "exit");
+    CHECK(j["results"]["values"][0]["stdout"] == "out 0\xEF\xBF\xBD"); // \377: U+FFFD
+    CHECK(j["results"]["values"][1]["stderr"] == "err 3\n");
+    CHECK(j["results"]["values"][1]["code"] == 3);
+    CHECK(j["detail"]["workers"] == 2);
+    CHECK(j["detail"]["lower_bound"].get<double>() <= j["detail"]["makespan"].get<double>());
+    CHECK(count_lines_with(r.err, "rankpool: error: task 2 failed on rank ") == 1);
 }
 
 TEST_CASE("refusals: one line, exit 2, on every rank, before any work") {
