@@ -3,12 +3,13 @@
 # tests run on (scripts/testbed: iproute2 for the test hosts, munge and Slurm's daemons and
 # clients for the test cluster, python3 to read the JSON reports), and what the scaling scripts
 # plot and fit with (python3-numpy, python3-matplotlib; numpy also loads the .npy files that
-# `--output` writes in the tests).
+# `--output` writes in the tests), and GNU parallel, which scripts/bench-run.sh compares
+# `rankpool run` with.
 set -euo pipefail
 packages=(openmpi-bin libopenmpi-dev libboost-mpi-dev libboost-serialization-dev doctest-dev
           libcli11-dev nlohmann-json3-dev cmake g++ make clang-format
           iproute2 munge slurm-wlm slurmctld slurmd slurm-client python3
-          python3-numpy python3-matplotlib)
+          python3-numpy python3-matplotlib parallel)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

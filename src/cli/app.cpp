@@ -16,6 +16,7 @@ constexpr AddCommand all_commands[] = {
     add_sleep_command,   // example 3: ProcessPoolExecutor.map
     add_compare_command, // example 4: serial vs threads vs processes
     add_demo_command,    // all four, in order
+    add_run_command,     // shell commands as tasks, as GNU parallel
     add_doctor_command,  // a preflight check of the launcher, placement and links
 };
 
@@ -55,13 +56,42 @@ bool is_command(const CLI::App& app, const std::string& name) {
     return !subs.empty();
 }
 
+/// Where the words of a prefix command's COMMAND start in argv (`rankpool run --timeout 5 echo
+/// --x= ::: a`: at "echo"), or argc when argv[1] is no such command: the first word after the
+/// subcommand that is neither an option nor an option's value.
+int first_command_word(const CLI::App& app, int argc, const char* const* argv) {
+    if (argc < 2) {
+        return argc;
+    }
+    const auto subs =
+        app.get_subcommands([&](const CLI::App* a) { return a->check_name(argv[1]); });
+    if (subs.empty() || !subs.front()->get_prefix_command()) {
+        return argc;
+    }
+    for (int i = 2; i < argc; ++i) {
+        const std::string_view a(argv[i]);
+        if (!a.starts_with("-") || a == "-") {
+            return i;
+        }
+        const auto* opt = subs.front()->get_option_no_throw(std::string(a.substr(0, a.find('='))));
+        if (opt != nullptr && opt->get_expected_min() != 0 && a.find('=') == std::string::npos) {
+            ++i; // its value
+        }
+    }
+    return argc;
+}
+
 /// argv[1..] for CLI11 (which wants them in reverse order), with `--name=` (an empty value after
 /// '=') split into `--name` and "", so that the option rule, not CLI11, refuses the empty value.
-std::vector<std::string> split_empty_assignments(int argc, const char* const* argv) {
+/// The words of a prefix command's COMMAND (`rankpool run`'s) are left as they are.
+std::vector<std::string> split_empty_assignments(const CLI::App& app, int argc,
+                                                 const char* const* argv) {
+    const int command = first_command_word(app, argc, argv);
     std::vector<std::string> args;
     for (int i = 1; i < argc; ++i) {
         const std::string_view a(argv[i]);
-        if (a.size() > 3 && a.starts_with("--") && a.back() == '=' && a.find('=') == a.size() - 1) {
+        if (i < command && a.size() > 3 && a.starts_with("--") && a.back() == '=' &&
+            a.find('=') == a.size() - 1) {
             args.emplace_back(a.substr(0, a.size() - 1));
             args.emplace_back();
         } else {
@@ -151,7 +181,7 @@ ParseResult parse_command_line(int argc, const char* const* argv) {
         return result;
     }
     try {
-        app.parse(split_empty_assignments(argc, argv));
+        app.parse(split_empty_assignments(app, argc, argv));
         result.command = std::move(chosen);
     } catch (const CLI::CallForHelp&) {
         const auto sub = app.get_subcommands();

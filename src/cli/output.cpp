@@ -127,9 +127,29 @@ void Output::line(std::string_view text) {
     }
 }
 
+void Output::write(std::string_view bytes) {
+    if (!is_root_) {
+        return;
+    }
+    buf_.append(bytes);
+    if (buf_.size() >= flush_at) {
+        flush();
+    }
+}
+
+void Output::write_err(std::string_view bytes) {
+    if (!is_root_ || bytes.empty()) {
+        return;
+    }
+    flush();
+    std::fwrite(bytes.data(), 1, bytes.size(), err_);
+    std::fflush(err_);
+}
+
 void Output::json_line(const nlohmann::ordered_json& j) {
     if (is_root_) {
-        line(j.dump());
+        // Invalid UTF-8 (a command's output) becomes U+FFFD rather than an exception.
+        line(j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
         flush();
     }
 }

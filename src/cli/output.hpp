@@ -41,6 +41,11 @@ public:
     void json_line(const nlohmann::ordered_json& j);
     /// A line printed at once by whichever rank or thread calls it (worker lines).
     void immediate(std::string_view text);
+    /// Bytes as they are (a task's whole stdout), buffered like line(). Root only.
+    void write(std::string_view bytes);
+    /// Bytes as they are on stderr (a task's whole stderr), after what is buffered for stdout.
+    /// Root only.
+    void write_err(std::string_view bytes);
     /// "rankpool: error: <message>" on stderr. Root only.
     void error(std::string_view message);
     /// Writes buffered lines out and flushes.

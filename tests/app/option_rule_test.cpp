@@ -76,6 +76,12 @@ std::map<std::string, Sample> samples(const std::string& arg_file) {
         {"demo --json", {{}, ""}},
         {"doctor --timeout", {{}, "5"}},
         {"doctor --json", {{}, ""}},
+        {"run --tasks", {{}, arg_file}},
+        {"run --timeout", {{"--tasks", arg_file}, "2"}},
+        {"run --unordered", {{"--tasks", arg_file}, ""}},
+        {"run --results", {{"--tasks", arg_file}, "/tmp/rankpool-results"}},
+        {"run --summary", {{"--tasks", arg_file}, ""}},
+        {"run --json", {{"--tasks", arg_file}, ""}},
     };
 }
 

@@ -89,7 +89,7 @@ TEST_CASE("bad input: one line from rank 0 only, exit code 2 on every rank count
         {{"cubes"},
          "rankpool: error: unknown command 'cubes'; commands: spawn, squares, sleep, compare, "
          "demo, "
-         "doctor (see rankpool --help)"},
+         "run, doctor (see rankpool --help)"},
     };
     check_refusals(cases, {0, 1, 3});
 }

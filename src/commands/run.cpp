@@ -1,0 +1,335 @@
+// `rankpool run 'cmd {}' ::: a b c`: a task farm of shell commands over MPI ranks.
+#include "run.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <unistd.h>
+
+#include <boost/mpi/collectives/broadcast.hpp>
+
+#include "rankpool/errors.hpp"
+#include "rankpool/parse.hpp"
+#include "rankpool/schedule.hpp"
+
+#include "shell_task.hpp"
+
+namespace rankpool::commands {
+
+namespace {
+
+std::string host_name() {
+    char name[256] = {};
+    ::gethostname(name, sizeof name - 1);
+    return name;
+}
+
+std::string read_text(const std::string& path, const std::string& what) {
+    std::error_code ec;
+    if (std::filesystem::is_directory(path, ec)) {
+        throw usage_error(what + " cannot read '" + path + "': Is a directory");
+    }
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+        throw usage_error(what + " cannot read '" + path + "': " + std::strerror(errno));
+    }
+    std::ostringstream text;
+    text << in.rdbuf();
+    if (in.bad()) {
+        throw usage_error(what + " cannot read '" + path + "': read error");
+    }
+    return text.str();
+}
+
+/// The last few lines of a file, read from its last 64 KiB.
+std::string file_tail(const std::string& path) {
+    std::ifstream in(path, std::ios::binary | std::ios::ate);
+    if (!in) {
+        return {};
+    }
+    const std::streamoff size = in.tellg();
+    const std::streamoff from = std::max<std::streamoff>(0, size - 65536);
+    in.seekg(from);
+    std::string text(static_cast<std::size_t>(size - from), '\0');
+    in.read(text.data(), static_cast<std::streamsize>(text.size()));
+    return last_lines(text, stderr_tail_lines);
+}
+
+TaskResult from_outcome(ShellOutcome&& s) {
+    TaskResult r;
+    r.code = s.code;
+    r.seconds = s.seconds;
+    r.out = std::move(s.out);
+    r.err = std::move(s.err);
+    switch (s.end) {
+    case ShellOutcome::End::exited:
+        r.ending = Ending::exited;
+        break;
+    case ShellOutcome::End::signaled:
+        r.ending = Ending::signaled;
+        break;
+    case ShellOutcome::End::timed_out:
+        r.ending = Ending::timed_out;
+        r.code = 0;
+        break;
+    case ShellOutcome::End::stopped:
+        throw task_cancelled();
+    case ShellOutcome::End::not_started:
+        r.ending = Ending::not_run;
+        break;
+    }
+    return r;
+}
+
+/// Runs one task: its command, in its --results directory if asked.
+class TaskRunner {
+public:
+    TaskRunner(const RunOptions& o, int rank) : o_(o), rank_(rank), host_(host_name()) {}
+
+    std::string operator()(const TaskContext& c) const {
+        const std::uint64_t number = c.index + 1;
+        ShellCommand sc;
+        sc.command =
+            o_.input.source == RunSource::task_file
+                ? std::string(c.payload_text())
+                : expand_command(o_.input.command,
+                                 {c.payload_text(), number, static_cast<std::uint64_t>(rank_) + 1});
+        sc.timeout = o_.timeout;
+        sc.grace = o_.grace;
+        sc.extra_env = {"RANKPOOL_TASK=" + std::to_string(number),
+                        "RANKPOOL_RANK=" + std::to_string(rank_), "RANKPOOL_HOST=" + host_,
+                        "RANKPOOL_PID=" + std::to_string(::getpid())};
+        const std::string dir =
+            o_.results_dir.empty() ? "" : o_.results_dir + "/" + std::to_string(number);
+        TaskResult r;
+        if (!dir.empty()) {
+            std::error_code ec;
+            std::filesystem::create_directories(dir, ec);
+            if (ec) {
+                r.ending = Ending::not_run;
+                r.err = "--results cannot make '" + dir + "': " + ec.message();
+            }
+            sc.stdout_path = dir + "/stdout";
+            sc.stderr_path = dir + "/stderr";
+        }
+        if (r.ending != Ending::not_run) {
+            r = from_outcome(run_shell(sc, c.stop));
+        }
+        r.rank = rank_;
+        r.host = host_;
+        if (!dir.empty() && r.ending != Ending::not_run) {
+            r.err = file_tail(sc.stderr_path);
+            std::ofstream(dir + "/status") << describe_ending(r) << '\n';
+            std::ofstream(dir + "/command") << sc.command << '\n';
+        }
+        if (!r.ok()) {
+            r.command = sc.command;
+        }
+        return encode(r);
+    }
+
+private:
+    const RunOptions& o_;
+    int rank_;
+    std::string host_;
+};
+
+/// Rank 0's items, or its reason for refusing them, shared with every rank.
+std::vector<std::string> agree_on_items(const boost::mpi::communicator& comm, const RunOptions& o,
+                                        std::uint64_t& n) {
+    const bool root = comm.rank() == o.executor.root;
+    std::vector<std::string> items;
+    std::string refusal;
+    if (root) {
+        try {
+            items = load_items(o.input);
+        } catch (const usage_error& e) {
+            refusal = e.what();
+        }
+    }
+    boost::mpi::broadcast(comm, refusal, o.executor.root);
+    if (!refusal.empty()) {
+        throw usage_error(refusal);
+    }
+    n = items.size();
+    boost::mpi::broadcast(comm, n, o.executor.root);
+    return items;
+}
+
+} // namespace
+
+std::vector<std::string> load_items(const RunInput& in) {
+    std::vector<std::string> items;
+    if (in.source == RunSource::arguments) {
+        items = in.arguments;
+    } else {
+        const std::string what = in.source == RunSource::arg_file ? "::::" : "--tasks";
+        for (auto& line : parse_arg_lines(read_text(in.file, what))) {
+            items.push_back(std::move(line.text));
+        }
+    }
+    if (items.size() > max_run_tasks) {
+        throw usage_error("run: " + std::to_string(items.size()) + " tasks is more than " +
+                          std::to_string(max_run_tasks));
+    }
+    return items;
+}
+
+RunReport run_commands(const boost::mpi::communicator& comm, const RunOptions& o,
+                       const RunOutput& output) {
+    std::uint64_t n = 0;
+    const std::vector<std::string> items = agree_on_items(comm, o, n);
+    const bool root = comm.rank() == o.executor.root;
+    RunReport r;
+    r.options = o;
+    r.ranks = comm.size();
+    r.workers = o.executor.root_works || comm.size() == 1 ? comm.size() : comm.size() - 1;
+    std::vector<double> durations(root ? n : 0);
+    const TaskRunner task(o, comm.rank());
+    const auto on_result = [&](std::uint64_t i, std::string_view bytes) {
+        TaskResult t = decode(bytes);
+        durations[i] = t.seconds;
+        output(i + 1, t);
+        if (!t.ok()) {
+            t.out.clear();
+            r.failures.push_back({i + 1, std::move(t)});
+        }
+    };
+    const KillTasksOnTermination no_orphans;
+    Tasks tasks(n);
+    if (root) {
+        tasks.with_payloads(items);
+    }
+    try {
+        r.summary = execute(comm, tasks, task, on_result, o.executor);
+    } catch (const execution_error& e) {
+        r.summary = e.summary();
+    }
+    // Every rank ends with the same exit code (mpirun ends a job slower when they differ).
+    r.failed = r.failures.size() + r.summary.failed;
+    boost::mpi::broadcast(comm, r.failed, o.executor.root);
+    if (!r.summary.root_worked && comm.size() > 1) {
+        r.workers = comm.size() - 1;
+    }
+    if (root) {
+        std::sort(r.failures.begin(), r.failures.end(),
+                  [](const RunFailure& a, const RunFailure& b) { return a.number < b.number; });
+        for (const double d : durations) {
+            r.task_seconds += d;
+            r.longest = std::max(r.longest, d);
+        }
+        r.lower_bound = makespan_lower_bound(durations, r.workers);
+        r.predicted = simulate_makespan(durations, r.workers, o.executor.schedule,
+                                        o.executor.chunksize, false);
+    }
+    return r;
+}
+
+nlohmann::ordered_json to_json(const RunOptions& o) {
+    const char* sources[] = {"arguments", "arg_file", "task_file"};
+    return {
+        {"command", o.input.command},     {"source", sources[static_cast<int>(o.input.source)]},
+        {"arguments", o.input.arguments}, {"file", o.input.file},
+        {"timeout", o.timeout},           {"results", o.results_dir},
+        {"ordered", o.executor.ordered},  {"summary", o.summary},
+    };
+}
+
+namespace {
+const char* ending_name(Ending e) {
+    switch (e) {
+    case Ending::exited:
+        return "exit";
+    case Ending::signaled:
+        return "signal";
+    case Ending::timed_out:
+        return "timeout";
+    case Ending::not_run:
+        return "not run";
+    }
+    return "?";
+}
+} // namespace
+
+nlohmann::ordered_json to_json(std::uint64_t number, const TaskResult& t) {
+    return {{"task", number},  {"rank", t.rank},
+            {"host", t.host},  {"ending", ending_name(t.ending)},
+            {"code", t.code},  {"seconds", t.seconds},
+            {"stdout", t.out}, {"stderr", t.err}};
+}
+
+nlohmann::ordered_json to_json(const RunReport& r) {
+    const auto& s = r.summary;
+    auto failures = nlohmann::ordered_json::array();
+    for (const auto& f : r.failures) {
+        failures.push_back({{"task", f.number},
+                            {"command", f.result.command},
+                            {"rank", f.result.rank},
+                            {"host", f.result.host},
+                            {"ending", ending_name(f.result.ending)},
+                            {"code", f.result.code},
+                            {"message", describe_ending(f.result)},
+                            {"stderr_tail", last_lines(f.result.err, stderr_tail_lines)}});
+    }
+    for (const auto& f : s.failures) {
+        failures.push_back({{"task", f.index + 1},
+                            {"rank", f.rank},
+                            {"host", f.host},
+                            {"ending", "error"},
+                            {"message", f.message}});
+    }
+    return {
+        {"command", "run"},
+        {"ok", r.ok()},
+        {"options", to_json(r.options)},
+        {"seconds", {{"total", s.makespan}}},
+        {"results",
+         {{"count", s.tasks},
+          {"completed", s.completed},
+          {"failed", r.failed},
+          {"failures", failures}}},
+        {"detail",
+         {{"workers", r.workers},
+          {"root_worked", s.root_worked},
+          {"notes", s.notes},
+          {"makespan", s.makespan},
+          {"lower_bound", r.lower_bound},
+          {"predicted", r.predicted},
+          {"task_seconds", r.task_seconds},
+          {"longest", r.longest},
+          {"chunks", s.chunks},
+          {"tasks_per_rank", s.tasks_per_rank}}},
+    };
+}
+
+std::vector<std::string> to_text(const RunReport& r) {
+    const auto& s = r.summary;
+    char line[512];
+    std::vector<std::string> lines;
+    std::snprintf(
+        line, sizeof line, "run: %llu tasks on %d rank%s (%d working), %llu completed, %llu failed",
+        static_cast<unsigned long long>(s.tasks), r.ranks, r.ranks == 1 ? "" : "s", r.workers,
+        static_cast<unsigned long long>(s.completed), static_cast<unsigned long long>(r.failed));
+    lines.emplace_back(line);
+    std::snprintf(line, sizeof line,
+                  "makespan: %.3f s; %.3f s predicted for these task durations with free "
+                  "dispatch; lower bound %.3f s = max(longest task %.3f s, total %.3f s / %d "
+                  "workers)",
+                  s.makespan, r.predicted, r.lower_bound, r.longest, r.task_seconds, r.workers);
+    lines.emplace_back(line);
+    std::string per_rank = "tasks per rank:";
+    for (const auto t : s.tasks_per_rank) {
+        per_rank += " " + std::to_string(t);
+    }
+    lines.push_back(per_rank);
+    for (const auto& note : s.notes) {
+        lines.push_back("note: " + note);
+    }
+    return lines;
+}
+
+} // namespace rankpool::commands
