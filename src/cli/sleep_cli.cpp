@@ -1,5 +1,6 @@
 // The `sleep` subcommand's command line: its options, their checks, and how it runs.
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -11,6 +12,7 @@
 #include "app.hpp"
 #include "commands/sleep.hpp"
 #include "output.hpp"
+#include "signals.hpp"
 
 namespace rankpool::cli {
 
@@ -27,6 +29,8 @@ struct SleepArgs {
     std::string crash_task;
     std::string idle = "backoff";
     std::string arg_file;
+    std::string journal;
+    std::string grace = "10";
     bool seconds_given = false; ///< SECONDS were on the command line
     bool longest_first = false;
     bool unordered = false;
@@ -99,6 +103,8 @@ SleepOptions validate(const SleepArgs& a) {
         }
         o.crash_task = parse_count(a.crash_task, "--crash-task", o.tasks() - 1);
     }
+    o.journal = a.journal;
+    o.grace = parse_seconds(a.grace, "--grace");
     if (o.fail_task && o.crash_task && *o.fail_task == *o.crash_task) {
         throw usage_error("--fail-task and --crash-task contradict each other: task " +
                           std::to_string(*o.fail_task) + " can fail or crash, not both");
@@ -106,9 +112,33 @@ SleepOptions validate(const SleepArgs& a) {
     return o;
 }
 
-int run(const boost::mpi::communicator& comm, const SleepOptions& o, Output& out) {
-    const auto r = run_sleep(comm, o, out.sink());
+/// The one line a stopped run ends with (rank 0), and its exit code.
+int stopped(Output& out, const SleepReport& r) {
+    const std::string where = r.options.journal.empty() ? "no --journal: a rerun starts over"
+                                                        : "journal " + r.options.journal +
+                                                              "; rerun the same command to resume";
+    out.flush();
+    if (out.is_root()) {
+        std::fprintf(stderr, "rankpool: stopped by %s: %llu of %llu tasks done (%s)\n",
+                     signal_name(r.stopped_by).c_str(),
+                     static_cast<unsigned long long>(r.summary.completed),
+                     static_cast<unsigned long long>(r.summary.tasks), where.c_str());
+        std::fflush(stderr);
+    }
+    return stopped_exit_code(r.stopped_by);
+}
+
+int run(const boost::mpi::communicator& comm, SleepOptions o, Output& out) {
+    install_stop_handlers();
+    o.executor.stop_requested = &stop_signal();
+    const auto r = [&] {
+        const GraceWatch watch(o.grace, comm.rank() == o.executor.root);
+        return run_sleep(comm, o, out.sink());
+    }();
     show_report(comm, out, r);
+    if (r.stopped_by != 0 && r.summary.failed == 0) {
+        return stopped(out, r);
+    }
     if (r.summary.failed == 0) {
         return exit_ok;
     }
@@ -173,6 +203,16 @@ void add_sleep_command(CLI::App& app, std::optional<Command>& chosen) {
         ->type_name("backoff|spin");
     sl->add_flag("--root-dispatches-only", a->root_dispatches_only,
                  "rank 0 only hands out tasks and runs none (as a classic master)");
+    sl->add_option(
+          "--journal", a->journal,
+          "append each finished task's result to FILE (checksummed, synced every second)\n"
+          "and, when FILE holds results of the same tasks, run only the others: rerun\n"
+          "the same command after a stop or a crash to resume (output as if uninterrupted)")
+        ->type_name("FILE");
+    sl->add_option("--grace", a->grace,
+                   "after SIGTERM, SIGINT or SIGUSR1: seconds running tasks get to stop before\n"
+                   "the run ends anyway (default 10); the exit code is then 128 + the signal")
+        ->type_name("SECONDS");
     sl->add_flag("--json", a->json, "print one JSON object instead of the text output");
     sl->callback([a, seconds, &chosen] {
         a->seconds_given = seconds->count() > 0;

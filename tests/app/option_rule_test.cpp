@@ -53,6 +53,8 @@ std::map<std::string, Sample> samples(const std::string& arg_file) {
         {"sleep --keep-going", {{}, ""}},
         {"sleep --quiet", {{}, ""}},
         {"sleep --root-dispatches-only", {{}, ""}},
+        {"sleep --journal", {{}, "/tmp/rankpool-option-rule-journal"}},
+        {"sleep --grace", {{}, "3"}},
         {"sleep --json", {{}, ""}},
         {"spawn N", {{}, "10"}},
         {"spawn --no-oversubscribe", {{}, ""}},

@@ -1,0 +1,48 @@
+// A clean stop: SIGTERM, SIGINT and SIGUSR1 set a flag the executor polls; a grace watch ends late
+// tasks.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <string>
+#include <thread>
+
+namespace rankpool::cli {
+
+/// Installs (once; sigaction) handlers for SIGTERM, SIGINT and SIGUSR1 that only record the
+/// signal's number in stop_signal(): a command that polls it stops cleanly instead of dying.
+void install_stop_handlers();
+
+/// The number of the first stop signal received, 0 before any. Lock-free, set by the handler.
+[[nodiscard]] const std::atomic<int>& stop_signal() noexcept;
+
+/// "SIGTERM", "SIGINT", "SIGUSR1", or "signal N".
+[[nodiscard]] std::string signal_name(int signo);
+
+/// The exit code of a run stopped by signal `signo`: 128 + signo, as a shell reports a process
+/// killed by it (143 for SIGTERM, 130 for SIGINT, 138 for SIGUSR1). Never 0, 1 or 2.
+[[nodiscard]] constexpr int stopped_exit_code(int signo) noexcept {
+    return 128 + signo;
+}
+
+/// While it lives: once a stop signal arrives, waits `grace` seconds for the run to end, then
+/// says so on stderr (rank 0) and ends this process with stopped_exit_code. Every record the
+/// journal appended is written already (write(2) per record), so ending here loses none.
+class GraceWatch {
+public:
+    GraceWatch(double grace, bool speaks);
+    GraceWatch(const GraceWatch&) = delete;
+    GraceWatch& operator=(const GraceWatch&) = delete;
+    ~GraceWatch();
+
+private:
+    void watch(double grace, bool speaks);
+
+    std::mutex mutex_;
+    std::condition_variable done_cv_;
+    bool done_ = false;
+    std::thread thread_;
+};
+
+} // namespace rankpool::cli

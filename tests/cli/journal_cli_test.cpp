@@ -1,0 +1,225 @@
+// End to end: sleep --journal stopped by SIGTERM or killed by SIGKILL, then resumed, as if never
+// stopped.
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <thread>
+#include <unistd.h>
+#include <vector>
+
+#include <doctest/doctest.h>
+#include <nlohmann/json.hpp>
+
+#include "rankpool/journal.hpp"
+
+#include "run.hpp"
+
+using rankpool::test::check_refusals;
+using rankpool::test::descendants_with;
+using rankpool::test::lines;
+using rankpool::test::run_rankpool;
+using rankpool::test::run_rankpool_during;
+using rankpool::test::RunResult;
+
+namespace {
+
+/// 12 distinct durations (0.2 .. 0.31 s): distinct, so that the order of the Done lines shows.
+std::vector<std::string> durations() {
+    std::vector<std::string> d;
+    for (int k = 20; k < 32; ++k) {
+        d.push_back("0." + std::to_string(k));
+    }
+    return d;
+}
+
+std::vector<std::string> sleep_args(const std::string& journal, bool json = false) {
+    std::vector<std::string> a = {"sleep"};
+    const auto d = durations();
+    a.insert(a.end(), d.begin(), d.end());
+    if (!journal.empty()) {
+        a.insert(a.end(), {"--journal", journal});
+    }
+    if (json) {
+        a.push_back("--json");
+    }
+    return a;
+}
+
+std::vector<std::string> done_lines(const std::string& out) {
+    std::vector<std::string> d;
+    for (const auto& l : lines(out)) {
+        if (l.rfind("Done ", 0) == 0) {
+            d.push_back(l);
+        }
+    }
+    return d;
+}
+
+std::vector<unsigned char> file_bytes(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+/// Results the journal holds now (a torn tail is no result).
+std::size_t journaled(const std::string& path) {
+    try {
+        return rankpool::read_journal(file_bytes(path)).entries.size();
+    } catch (const rankpool::journal_error&) {
+        return 0;
+    }
+}
+
+std::string launcher(int ranks) {
+    return std::string(RANKPOOL_MPIEXEC) + " -n " + std::to_string(ranks) + " " +
+           RANKPOOL_MPIEXEC_FLAGS;
+}
+
+std::string journal_path(const char* name) {
+    return "/tmp/rankpool-journal-cli-" + std::to_string(::getpid()) + "-" + name;
+}
+
+/// Runs sleep with a journal and, once the journal holds `after` results, sends `signo`: SIGTERM
+/// to mpiexec (which forwards it to every rank), SIGKILL to every rank (a crash).
+RunResult interrupted(int ranks, const std::string& journal, int signo, std::size_t after) {
+    return run_rankpool_during(
+        launcher(ranks), sleep_args(journal),
+        [&](int shell) {
+            for (int k = 0; k < 3000 && journaled(journal) < after; ++k) {
+                std::this_thread::sleep_for(std::chrono::milliseconds(5));
+            }
+            const auto targets = signo == SIGKILL ? descendants_with(shell, "rankpool sleep")
+                                                  : descendants_with(shell, "mpiexec");
+            for (const int pid : targets) {
+                ::kill(pid, signo);
+            }
+        },
+        60);
+}
+
+/// The uninterrupted run's Done lines (the same at any rank count).
+const std::vector<std::string>& reference() {
+    static const auto done = done_lines(run_rankpool(2, sleep_args("")).out);
+    return done;
+}
+
+void stop_and_resume(int ranks, int resume_ranks, int signo) {
+    CAPTURE(ranks);
+    CAPTURE(resume_ranks);
+    CAPTURE(signo);
+    const std::string journal = journal_path("resume");
+    std::remove(journal.c_str());
+    const auto first = interrupted(ranks, journal, signo, 3);
+    CAPTURE(first.err);
+    CHECK(first.exit_code != 0);
+    const std::size_t kept = journaled(journal);
+    CHECK(kept >= 3);
+    CHECK(kept < 12);
+    if (signo == SIGTERM) {
+        CHECK(first.err.find("rankpool: stopped by SIGTERM: ") != std::string::npos);
+        CHECK(first.err.find(" of 12 tasks done (journal " + journal +
+                             "; rerun the same command to resume)") != std::string::npos);
+    }
+    const auto resumed = run_rankpool(resume_ranks, sleep_args(journal));
+    CAPTURE(resumed.err);
+    CHECK(resumed.exit_code == 0);
+    REQUIRE(reference().size() == 12);
+    CHECK(done_lines(resumed.out) == reference());
+    CHECK(resumed.out.find("resumed: " + std::to_string(kept) +
+                           " of 12 tasks taken from journal") != std::string::npos);
+    CHECK(journaled(journal) == 12);
+    std::remove(journal.c_str());
+}
+
+} // namespace
+
+TEST_CASE("sleep --journal: stopped by SIGTERM, resumed, the same Done lines, at 1, 2 and 4 "
+          "ranks and 4 resumed on 2") {
+    for (const auto& [ranks, again] : {std::pair{1, 1}, {2, 2}, {4, 4}, {4, 2}}) {
+        stop_and_resume(ranks, again, SIGTERM);
+    }
+}
+
+TEST_CASE("sleep --journal: killed by SIGKILL, resumed, the same Done lines, at 1, 2 and 4 "
+          "ranks and 4 resumed on 2") {
+    for (const auto& [ranks, again] : {std::pair{1, 1}, {2, 2}, {4, 4}, {4, 2}}) {
+        stop_and_resume(ranks, again, SIGKILL);
+    }
+}
+
+TEST_CASE("sleep --journal --json: a resumed run's results.values are the uninterrupted run's") {
+    const std::string journal = journal_path("json");
+    std::remove(journal.c_str());
+    const auto whole = nlohmann::json::parse(run_rankpool(2, sleep_args("", true)).out);
+    const auto first = interrupted(2, journal, SIGTERM, 3);
+    CHECK(first.exit_code != 0);
+    const auto r = run_rankpool(2, sleep_args(journal, true));
+    CHECK(r.exit_code == 0);
+    const auto resumed = nlohmann::json::parse(r.out);
+    CHECK(resumed["results"]["values"] == whole["results"]["values"]);
+    CHECK(resumed["results"]["completed"] == 12);
+    CHECK(resumed["ok"] == true);
+    CHECK(resumed["results"]["journaled"].get<int>() >= 3);
+    std::remove(journal.c_str());
+}
+
+TEST_CASE("sleep --journal: a journal of other inputs is refused before any work, untouched") {
+    const std::string journal = journal_path("other");
+    std::remove(journal.c_str());
+    REQUIRE(run_rankpool(1, {"sleep", "0", "0", "--journal", journal}).exit_code == 0);
+    const auto before = file_bytes(journal);
+    check_refusals(
+        {{{"sleep", "0", "0.5", "--journal", journal},
+          "journal '" + journal + "' was written for other inputs"},
+         {{"sleep", "0", "0", "--repeat", "2", "--journal", journal},
+          "journal '" + journal + "' was written for other inputs"},
+         {{"sleep", "0", "--journal", "/"}, "journal '/' cannot be opened: Is a directory"},
+         {{"sleep", "0", "--journal", "/nonexistent/j"},
+          "journal '/nonexistent/j' cannot be opened: No such file or directory"},
+         {{"sleep", "--grace", "soon"}, "--grace must be"},
+         {{"sleep", "--grace", "-1"}, "--grace"}},
+        {1, 3});
+    CHECK(file_bytes(journal) == before);
+    std::remove(journal.c_str());
+}
+
+TEST_CASE("sleep --journal: a torn or corrupt last record is dropped; damage before it is an "
+          "error naming the record") {
+    const std::string journal = journal_path("torn");
+    std::remove(journal.c_str());
+    REQUIRE(run_rankpool(1, {"sleep", "0", "0.01", "0.02", "--journal", journal}).exit_code == 0);
+    auto bytes = file_bytes(journal);
+    REQUIRE(rankpool::read_journal(bytes).entries.size() == 3);
+    const auto write = [&](const std::vector<unsigned char>& b) {
+        std::ofstream(journal, std::ios::binary | std::ios::trunc)
+            .write(reinterpret_cast<const char*>(b.data()), static_cast<std::streamsize>(b.size()));
+    };
+    const std::size_t record = 8 + 1 + 8 + 8; // a result record of a double
+    // The last record cut short: dropped; its task runs again.
+    write({bytes.begin(), bytes.end() - 5});
+    auto r = run_rankpool(2, {"sleep", "0", "0.01", "0.02", "--journal", journal});
+    CHECK(r.exit_code == 0);
+    CHECK(done_lines(r.out) == std::vector<std::string>{"Done 0", "Done 0.01", "Done 0.02"});
+    CHECK(r.out.find("resumed: 2 of 3 tasks") != std::string::npos);
+    CHECK(file_bytes(journal).size() == bytes.size());
+    // The last record's checksum wrong (a byte of its result flipped): dropped the same way.
+    bytes = file_bytes(journal);
+    auto flipped = bytes;
+    flipped.back() ^= 0x40;
+    write(flipped);
+    r = run_rankpool(1, {"sleep", "0", "0.01", "0.02", "--journal", journal});
+    CHECK(r.exit_code == 0);
+    CHECK(done_lines(r.out) == std::vector<std::string>{"Done 0", "Done 0.01", "Done 0.02"});
+    CHECK(r.out.find("resumed: 2 of 3 tasks") != std::string::npos);
+    // A record before the last damaged: refused, exit 2, naming the record.
+    bytes = file_bytes(journal);
+    auto middle = bytes;
+    middle[bytes.size() - 2 * record + 12] ^= 0x01; // inside record 3 of 4
+    write(middle);
+    check_refusals({{{"sleep", "0", "0.01", "0.02", "--journal", journal},
+                     "journal '" + journal + "': record 3 (at byte "}},
+                   {0, 2});
+    std::remove(journal.c_str());
+}
