@@ -1,5 +1,6 @@
 // End to end: sleep --journal stopped by SIGTERM or killed by SIGKILL, then resumed, as if never
 // stopped.
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -81,19 +82,25 @@ std::string journal_path(const char* name) {
     return "/tmp/rankpool-journal-cli-" + std::to_string(::getpid()) + "-" + name;
 }
 
-/// Runs sleep with a journal and, once the journal holds `after` results, sends `signo`: SIGTERM
-/// to mpiexec (which forwards it to every rank), SIGKILL to every rank (a crash).
-RunResult interrupted(int ranks, const std::string& journal, int signo, std::size_t after) {
+/// Who a signal goes to: every rank (as srun and scancel send it; SIGKILL: a crash), or mpiexec
+/// alone (which forwards it to the ranks and kills them about a second later).
+enum class To { ranks, launcher };
+
+/// Runs sleep with a journal and, once the journal holds `after` results, sends `signo`.
+RunResult interrupted(int ranks, const std::string& journal, int signo, std::size_t after,
+                      To to = To::ranks) {
     return run_rankpool_during(
         launcher(ranks), sleep_args(journal),
         [&](int shell) {
             for (int k = 0; k < 3000 && journaled(journal) < after; ++k) {
                 std::this_thread::sleep_for(std::chrono::milliseconds(5));
             }
-            const auto targets = signo == SIGKILL ? descendants_with(shell, "rankpool sleep")
-                                                  : descendants_with(shell, "mpiexec");
-            for (const int pid : targets) {
-                ::kill(pid, signo);
+            for (const int pid : descendants_with(shell, to == To::ranks ? " sleep 0.2" : "")) {
+                const auto cmd = file_bytes("/proc/" + std::to_string(pid) + "/cmdline");
+                const std::string first(cmd.begin(), std::find(cmd.begin(), cmd.end(), '\0'));
+                if (first == (to == To::ranks ? RANKPOOL_EXE : RANKPOOL_MPIEXEC)) {
+                    ::kill(pid, signo); // a rank, or mpiexec: not timeout, not the shell
+                }
             }
         },
         60);
@@ -105,19 +112,26 @@ const std::vector<std::string>& reference() {
     return done;
 }
 
-void stop_and_resume(int ranks, int resume_ranks, int signo) {
+void stop_and_resume(int ranks, int resume_ranks, int signo, To to = To::ranks) {
     CAPTURE(ranks);
     CAPTURE(resume_ranks);
     CAPTURE(signo);
     const std::string journal = journal_path("resume");
     std::remove(journal.c_str());
-    const auto first = interrupted(ranks, journal, signo, 3);
+    const auto first = interrupted(ranks, journal, signo, 3, to);
     CAPTURE(first.err);
     CHECK(first.exit_code != 0);
+    if (to == To::launcher) { // mpiexec kills the ranks: the journal alone tells what was done
+        CHECK(run_rankpool(resume_ranks, sleep_args(journal)).exit_code == 0);
+        CHECK(done_lines(run_rankpool(resume_ranks, sleep_args(journal)).out) == reference());
+        std::remove(journal.c_str());
+        return;
+    }
     const std::size_t kept = journaled(journal);
     CHECK(kept >= 3);
     CHECK(kept < 12);
     if (signo == SIGTERM) {
+        CHECK(first.exit_code == 143); // 128 + SIGTERM, from every rank
         CHECK(first.err.find("rankpool: stopped by SIGTERM: ") != std::string::npos);
         CHECK(first.err.find(" of 12 tasks done (journal " + journal +
                              "; rerun the same command to resume)") != std::string::npos);
@@ -140,6 +154,11 @@ TEST_CASE("sleep --journal: stopped by SIGTERM, resumed, the same Done lines, at
     for (const auto& [ranks, again] : {std::pair{1, 1}, {2, 2}, {4, 4}, {4, 2}}) {
         stop_and_resume(ranks, again, SIGTERM);
     }
+}
+
+TEST_CASE("sleep --journal: mpiexec sent SIGTERM (it forwards it, then kills), resumed, the same "
+          "Done lines") {
+    stop_and_resume(2, 2, SIGTERM, To::launcher);
 }
 
 TEST_CASE("sleep --journal: killed by SIGKILL, resumed, the same Done lines, at 1, 2 and 4 "
