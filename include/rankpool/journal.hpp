@@ -58,8 +58,10 @@ struct JournalContents {
 /// Reads a journal's bytes. A damaged record at the end (cut short, a bad checksum on the last
 /// record, or nothing but zero bytes from there on, as a crash can leave) is a torn write:
 /// dropped, and counted in dropped_bytes. A damaged record followed by more records is
-/// corruption: journal_error naming the record (1 = the header). A missing or damaged magic or
-/// header is journal_error too. Empty bytes are a journal with no header (header empty).
+/// corruption: journal_error naming the record (1 = the header), as is a length no record has
+/// (0 or over journal_max_payload) anywhere: no torn write leaves a whole, wrong length. Bytes
+/// that do not start with the magic are journal_error too. Empty bytes are a journal with no header
+/// (header empty).
 [[nodiscard]] JournalContents read_journal(std::span<const unsigned char> bytes);
 
 /// When a writer makes its records durable (fdatasync): after `records` records or `seconds`
