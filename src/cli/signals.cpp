@@ -48,6 +48,15 @@ std::string signal_name(int signo) {
     }
 }
 
+std::string stop_line(int signo, std::uint64_t done, std::uint64_t total, const std::string& what,
+                      const std::string& journal) {
+    return "rankpool: stopped by " + signal_name(signo) + ": " + std::to_string(done) + " of " +
+           std::to_string(total) + " " + what + " done (" +
+           (journal.empty() ? "no --journal: a rerun starts over"
+                            : "journal " + journal + "; rerun the same command to resume") +
+           ")";
+}
+
 GraceWatch::GraceWatch(double grace, bool speaks)
     : thread_([this, grace, speaks] { watch(grace, speaks); }) {}
 

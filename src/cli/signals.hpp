@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <cstdint>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -25,6 +26,11 @@ void install_stop_handlers();
 [[nodiscard]] constexpr int stopped_exit_code(int signo) noexcept {
     return 128 + signo;
 }
+
+/// The line a stopped run ends with on stderr: "rankpool: stopped by SIGTERM: 37 of 100 tasks
+/// done (journal F; rerun the same command to resume)". `what` names the tasks ("tasks").
+[[nodiscard]] std::string stop_line(int signo, std::uint64_t done, std::uint64_t total,
+                                    const std::string& what, const std::string& journal);
 
 /// While it lives: once a stop signal arrives, waits `grace` seconds for the run to end, then
 /// says so on stderr (rank 0) and ends this process with stopped_exit_code. Every record the

@@ -114,15 +114,12 @@ SleepOptions validate(const SleepArgs& a) {
 
 /// The one line a stopped run ends with (rank 0), and its exit code.
 int stopped(Output& out, const SleepReport& r) {
-    const std::string where = r.options.journal.empty() ? "no --journal: a rerun starts over"
-                                                        : "journal " + r.options.journal +
-                                                              "; rerun the same command to resume";
     out.flush();
     if (out.is_root()) {
-        std::fprintf(stderr, "rankpool: stopped by %s: %llu of %llu tasks done (%s)\n",
-                     signal_name(r.stopped_by).c_str(),
-                     static_cast<unsigned long long>(r.summary.completed),
-                     static_cast<unsigned long long>(r.summary.tasks), where.c_str());
+        std::fprintf(stderr, "%s\n",
+                     stop_line(r.stopped_by, r.summary.completed, r.summary.tasks, "tasks",
+                               r.options.journal)
+                         .c_str());
         std::fflush(stderr);
     }
     return stopped_exit_code(r.stopped_by);

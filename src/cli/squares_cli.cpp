@@ -7,6 +7,7 @@
 #include "app.hpp"
 #include "commands/squares.hpp"
 #include "output.hpp"
+#include "signals.hpp"
 
 namespace rankpool::cli {
 
@@ -19,6 +20,8 @@ struct SquaresArgs {
     std::string gather = "all";
     std::string input = "range";
     std::string schedule;
+    std::string journal;
+    std::string grace;
     std::string chunksize;
     std::string work = "0";
     bool print = false;
@@ -61,15 +64,43 @@ SquaresOptions validate(const SquaresArgs& a) {
         }
         o.chunksize = parse_positive(a.chunksize, "--chunksize", max_chunksize);
     }
+    if (!a.journal.empty() || !a.grace.empty()) {
+        if (!o.schedule) {
+            throw usage_error(std::string(a.journal.empty() ? "--grace" : "--journal") +
+                              " goes with --schedule: the collective path (one scatter, one "
+                              "gather) finishes nothing before its end, so nothing could be "
+                              "journaled or stopped");
+        }
+        o.journal = a.journal;
+        o.grace = a.grace.empty() ? 10 : parse_seconds(a.grace, "--grace");
+    }
     if (o.print && o.gather == GatherMode::none) {
         throw usage_error("--print needs the results gathered: drop --gather none");
     }
     return o;
 }
 
-int run(const boost::mpi::communicator& comm, const SquaresOptions& o, Output& out) {
-    const auto r = run_squares(comm, o, out.sink());
+int run(const boost::mpi::communicator& comm, SquaresOptions o, Output& out) {
+    if (o.schedule) { // the collective path has nothing to stop: signals end it as they would
+        install_stop_handlers();
+        o.stop_requested = &stop_signal();
+    }
+    const auto r = [&] {
+        const std::optional<GraceWatch> watch =
+            o.schedule ? std::optional<GraceWatch>(std::in_place, o.grace, comm.rank() == 0)
+                       : std::nullopt;
+        return run_squares(comm, o, out.sink());
+    }();
     show_report(comm, out, r);
+    if (r.stopped_by != 0) {
+        out.flush();
+        if (comm.rank() == 0) {
+            std::fprintf(stderr, "%s\n",
+                         stop_line(r.stopped_by, r.completed, o.n, "squares", o.journal).c_str());
+            std::fflush(stderr);
+        }
+        return stopped_exit_code(r.stopped_by);
+    }
     if (comm.rank() == 0 && !r.ok()) {
         out.error("checksum mismatch: gathered " + to_string(r.checksum) +
                   ", n(n-1)(2n-1)/6 = " + to_string(r.expected));
@@ -106,6 +137,14 @@ void add_squares_command(CLI::App& app, std::optional<Command>& chosen) {
                    "numbers per message with --schedule (default ceil(N / (4 * ranks)),\n"
                    "as Pool.map chooses)")
         ->type_name("K");
+    sq->add_option("--journal", args->journal,
+                   "with --schedule: append each square to FILE as it arrives and, when FILE\n"
+                   "holds squares of the same N, compute only the others (rerun to resume)")
+        ->type_name("FILE");
+    sq->add_option("--grace", args->grace,
+                   "with --schedule, after SIGTERM, SIGINT or SIGUSR1: seconds running tasks get\n"
+                   "to stop (default 10); the exit code is then 128 + the signal")
+        ->type_name("SECONDS");
     sq->add_option("--work", args->work,
                    "K dependent multiply-adds per number before its square, about K ns of\n"
                    "compute per item: a compute-bound map for scaling runs (default 0)")

@@ -1,6 +1,7 @@
 // `rankpool squares N`: Pool.map(x*x, range(N)) over MPI collectives, checked and timed.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -29,6 +30,10 @@ struct SquaresOptions {
     std::optional<Schedule> schedule;
     std::uint64_t chunksize = 0; ///< with a schedule; 0: ceil(n / (4 * ranks)), as Pool.map
     std::uint64_t work = 0;      ///< dependent multiply-adds per item before its square (its cost)
+    std::string
+        journal;       ///< with a schedule: journal each square, skip those it holds (empty: none)
+    double grace = 10; ///< seconds running tasks get to stop after a stop signal (the CLI's)
+    const std::atomic<int>* stop_requested = nullptr; ///< with a schedule: polled by the root
 };
 
 /// The largest --work: 10^9 multiply-adds is about a second per item.
@@ -56,6 +61,9 @@ struct SquaresReport {
     uint128 expected = 0;
     MapTimes seconds;                 ///< the slowest rank's phase times
     std::vector<double> rank_compute; ///< each rank's compute seconds (collective path), by rank
+    std::uint64_t journaled = 0;      ///< squares taken from the journal, not computed again
+    std::uint64_t completed = 0;      ///< squares known at the end (scheduled path), journaled too
+    int stopped_by = 0;               ///< the stop signal that ended the run early (0: none)
 
     [[nodiscard]] bool ok() const { return checksum == expected; }
 };
@@ -68,6 +76,10 @@ struct SquaresReport {
 /// Refuses, with limit_error on every rank, a run whose gathered results would not fit in the
 /// root's available memory. Collective.
 void check_root_memory(const boost::mpi::communicator& comm, const SquaresOptions& o);
+
+/// What identifies a squares run in its journal: N alone. Item i's result is i*i whatever
+/// --input, --work, --gather, --schedule or --chunksize say, and whatever the rank count.
+[[nodiscard]] std::string journal_header(const SquaresOptions& o);
 
 /// Runs the squares map on `comm`; with o.print the results go to `sink` in input order.
 /// Collective. The returned report is complete on rank 0.

@@ -38,6 +38,8 @@ std::map<std::string, Sample> samples(const std::string& arg_file) {
         {"squares --schedule", {{}, "guided"}},
         {"squares --chunksize", {{"--schedule", "dynamic"}, "3"}},
         {"squares --work", {{}, "7"}},
+        {"squares --journal", {{"--schedule", "dynamic"}, "/tmp/rankpool-option-rule-journal"}},
+        {"squares --grace", {{"--schedule", "dynamic"}, "3"}},
         {"squares --print", {{}, ""}},
         {"squares --json", {{}, ""}},
         {"sleep SECONDS", {{}, "0"}},

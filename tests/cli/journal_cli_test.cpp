@@ -242,3 +242,47 @@ TEST_CASE("sleep --journal: a torn or corrupt last record is dropped; damage bef
                    {0, 2});
     std::remove(journal.c_str());
 }
+
+TEST_CASE("squares --schedule --journal: a journal cut to its first records resumes to the "
+          "uninterrupted output; without --schedule it is refused") {
+    const std::string journal = journal_path("squares");
+    std::remove(journal.c_str());
+    const std::vector<std::string> args = {"squares",   "100",   "--schedule", "dynamic",
+                                           "--journal", journal, "--print"};
+    const auto whole = run_rankpool(2, args);
+    REQUIRE(whole.exit_code == 0);
+    auto bytes = file_bytes(journal);
+    const auto contents = rankpool::read_journal(bytes);
+    REQUIRE(contents.entries.size() == 100);
+    // Keep the header and 37 records, then half of the 38th: a run killed while writing.
+    const std::size_t header = 8 + 8 + 1 + contents.header.size();
+    const std::size_t record = 8 + 1 + 8 + 8;
+    bytes.resize(header + 37 * record + record / 2);
+    std::ofstream(journal, std::ios::binary | std::ios::trunc)
+        .write(reinterpret_cast<const char*>(bytes.data()),
+               static_cast<std::streamsize>(bytes.size()));
+    const auto resumed = run_rankpool(3, args);
+    CHECK(resumed.exit_code == 0);
+    auto strip = [](const std::string& out) { // the values and the checksum, not the timing
+        std::vector<std::string> keep;
+        for (const auto& l : lines(out)) {
+            if (l.rfind("seconds:", 0) != 0 && l.rfind("squares:", 0) != 0 &&
+                l.rfind("resumed:", 0) != 0) {
+                keep.push_back(l);
+            }
+        }
+        return keep;
+    };
+    CHECK(strip(resumed.out) == strip(whole.out));
+    CHECK(resumed.out.find("resumed: 37 of 100 squares taken from journal " + journal) !=
+          std::string::npos);
+    CHECK(journaled(journal) == 100);
+    check_refusals({{{"squares", "10", "--journal", journal},
+                     "--journal goes with --schedule: the collective path"},
+                    {{"squares", "10", "--grace", "1"}, "--grace goes with --schedule"},
+                    {{"squares", "10", "--schedule", "dynamic", "--grace", "x"}, "--grace must be"},
+                    {{"squares", "11", "--schedule", "dynamic", "--journal", journal},
+                     "journal '" + journal + "' was written for other inputs"}},
+                   {1});
+    std::remove(journal.c_str());
+}
