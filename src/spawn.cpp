@@ -171,6 +171,11 @@ Intercomm spawn(const boost::mpi::communicator& comm, const std::string& command
         rc = MPI_Comm_spawn(cmd.data(), cargs.data(), maxprocs, mpi_info.get(), root, comm, &inter,
                             errcodes.data());
     }
+    if (rc != MPI_SUCCESS) {
+        // Open MPI 4.1 leaves no usable intercommunicator behind a failed spawn (here a
+        // null pointer, not MPI_COMM_NULL): touching it is an MPI error of its own.
+        inter = MPI_COMM_NULL;
+    }
     Intercomm result(inter); // disconnected on the way out if anything failed
     if (inter != MPI_COMM_NULL) {
         MPI_Comm_set_errhandler(inter, MPI_ERRORS_RETURN);

@@ -11,6 +11,8 @@
 #include "rankpool/ordering.hpp"
 #include "rankpool/parse.hpp"
 #include "rankpool/partition.hpp"
+#include "rankpool/preflight.hpp"
+#include "rankpool/probe.hpp"
 #include "rankpool/run_info.hpp"
 #include "rankpool/schedule.hpp"
 #include "rankpool/spawn.hpp"

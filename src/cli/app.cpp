@@ -16,6 +16,7 @@ constexpr AddCommand all_commands[] = {
     add_sleep_command,   // example 3: ProcessPoolExecutor.map
     add_compare_command, // example 4: serial vs threads vs processes
     add_demo_command,    // all four, in order
+    add_doctor_command,  // a preflight check of the launcher, placement and links
 };
 
 constexpr const char* footer =
@@ -24,6 +25,7 @@ plain decimal without a sign; options that contradict each other are refused.
 Run under MPI, for example:
   mpirun -np 4 --oversubscribe rankpool demo
   mpirun -np 4 --oversubscribe rankpool squares 1000000
+  mpirun --hostfile hosts rankpool doctor     (check a setup before a job)
 Exit codes: 0 success, 1 a task or check failed, 2 bad input (refused before any work).
 On a workstation, OMPI_MCA_pml=ob1 skips Open MPI's ~0.2 s probe for absent interconnects.)";
 

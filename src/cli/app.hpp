@@ -65,5 +65,6 @@ void add_squares_command(CLI::App& app, std::optional<Command>& chosen);
 void add_sleep_command(CLI::App& app, std::optional<Command>& chosen);
 void add_compare_command(CLI::App& app, std::optional<Command>& chosen);
 void add_demo_command(CLI::App& app, std::optional<Command>& chosen);
+void add_doctor_command(CLI::App& app, std::optional<Command>& chosen);
 
 } // namespace rankpool::cli

@@ -55,6 +55,11 @@ nlohmann::ordered_json envelope(const boost::mpi::communicator& comm, nlohmann::
     if (comm.rank() != 0) {
         return nullptr;
     }
+    return envelope_of(comm.size(), info, std::move(body), std::move(values));
+}
+
+nlohmann::ordered_json envelope_of(int ranks, const std::vector<RankInfo>& info,
+                                   nlohmann::ordered_json body, nlohmann::ordered_json values) {
     nlohmann::ordered_json j = {
         {"schema_version", schema_version},
         {"command", body["command"]},
@@ -62,21 +67,23 @@ nlohmann::ordered_json envelope(const boost::mpi::communicator& comm, nlohmann::
         {"rankpool", {{"version", RANKPOOL_VERSION}, {"git", RANKPOOL_GIT_REVISION}}},
         {"mpi", mpi_info()},
         {"options", body["options"]},
-        {"ranks", comm.size()},
+        {"ranks", ranks},
     };
     // Arrays by rank, built before they are inserted: an ordered_json object is a vector, so a
-    // reference to one member does not survive inserting the next.
+    // reference to one member does not survive inserting the next. A rank with no host did not
+    // answer (doctor): null in every array.
     auto hosts = nlohmann::ordered_json::array();
     auto pids = nlohmann::ordered_json::array();
     auto rss = nlohmann::ordered_json::array();
     auto cpus = nlohmann::ordered_json::array();
     auto allowed = nlohmann::ordered_json::array();
     for (const auto& r : info) {
-        hosts.push_back(r.host);
-        pids.push_back(r.pid);
-        rss.push_back(r.max_rss_bytes);
-        cpus.push_back(r.host_cpus);
-        allowed.push_back(r.cpus_allowed);
+        const bool known = !r.host.empty();
+        hosts.push_back(known ? nlohmann::ordered_json(r.host) : nullptr);
+        pids.push_back(known ? nlohmann::ordered_json(r.pid) : nullptr);
+        rss.push_back(known ? nlohmann::ordered_json(r.max_rss_bytes) : nullptr);
+        cpus.push_back(known ? nlohmann::ordered_json(r.host_cpus) : nullptr);
+        allowed.push_back(known ? nlohmann::ordered_json(r.cpus_allowed) : nullptr);
     }
     j["hosts"] = std::move(hosts);
     j["pids"] = std::move(pids);

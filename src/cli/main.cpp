@@ -12,6 +12,7 @@
 
 #include <boost/mpi/communicator.hpp>
 #include <boost/mpi/environment.hpp>
+#include <mpi.h>
 
 #include "rankpool/errors.hpp"
 #include "rankpool/parse.hpp"
@@ -102,6 +103,12 @@ int main(int argc, char** argv) {
     }
 
     boost::mpi::environment env(argc, argv, boost::mpi::threading::funneled, false);
+    // Boost.MPI leaves MPI_ERRORS_RETURN on MPI_COMM_WORLD (so that it can throw), and rankpool's
+    // own MPI calls do not check every return code: a collective that fails on one rank (two
+    // hosts with no transport between them) would let that rank go on and leave the others in it
+    // for ever, spinning. MPI errors end the job instead; spawn and doctor, which check, set
+    // MPI_ERRORS_RETURN where they need it.
+    MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_ARE_FATAL);
     const boost::mpi::communicator world;
     cli::Output out(world.rank() == 0, parsed.command->json);
     int code = cli::exit_failure;

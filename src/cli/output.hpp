@@ -6,9 +6,12 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <boost/mpi/communicator.hpp>
 #include <nlohmann/json.hpp>
+
+#include "rankpool/run_info.hpp"
 
 #include "commands/sink.hpp"
 
@@ -59,10 +62,19 @@ private:
     std::unique_ptr<commands::Sink> sink_;
 };
 
+/// What the command line adds to a command's report (its --output file): keys merged into the
+/// JSON view's "options" and "results", lines after the text view's.
+struct ReportExtras {
+    nlohmann::ordered_json options = nlohmann::ordered_json::object();
+    nlohmann::ordered_json results = nlohmann::ordered_json::object();
+    std::vector<std::string> text;
+};
+
 /// Prints a command's report: in JSON mode the envelope around its JSON view (collective: every
 /// rank must call it, as it gathers each rank's host, pid and memory), else its text lines.
 template <class Report>
-void show_report(const boost::mpi::communicator& comm, Output& out, const Report& report);
+void show_report(const boost::mpi::communicator& comm, Output& out, const Report& report,
+                 const ReportExtras& extras = {});
 
 /// The JSON envelope every report has (see README, JSON): schema_version, command, ok, rankpool,
 /// mpi, options, ranks, hosts/pids/max_rss_bytes/host_cpus by rank, seconds, results, detail;
@@ -72,16 +84,29 @@ void show_report(const boost::mpi::communicator& comm, Output& out, const Report
                                               nlohmann::ordered_json body,
                                               nlohmann::ordered_json values);
 
+/// The envelope from each rank's info already at hand (indexed by rank; a RankInfo with an empty
+/// host is a rank that did not answer, null in the arrays by rank): not collective.
+[[nodiscard]] nlohmann::ordered_json envelope_of(int ranks, const std::vector<RankInfo>& info,
+                                                 nlohmann::ordered_json body,
+                                                 nlohmann::ordered_json values);
+
 /// The values a JSON-mode Output's sink collected, or null when none were handed over.
 [[nodiscard]] nlohmann::ordered_json collected_values(Output& out);
 
 template <class Report>
-void show_report(const boost::mpi::communicator& comm, Output& out, const Report& report) {
+void show_report(const boost::mpi::communicator& comm, Output& out, const Report& report,
+                 const ReportExtras& extras) {
     if (out.json()) {
-        auto j = envelope(comm, to_json(report), collected_values(out));
+        auto body = to_json(report);
+        body["options"].update(extras.options);
+        body["results"].update(extras.results);
+        auto j = envelope(comm, std::move(body), collected_values(out));
         out.json_line(j);
     } else {
         for (const auto& l : to_text(report)) {
+            out.line(l);
+        }
+        for (const auto& l : extras.text) {
             out.line(l);
         }
     }

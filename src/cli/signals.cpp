@@ -12,11 +12,15 @@ namespace rankpool::cli {
 namespace {
 
 std::atomic<int> g_stop{0};
+std::atomic<void (*)() noexcept> g_hook{nullptr};
 static_assert(std::atomic<int>::is_always_lock_free, "the handler stores into it");
 
 extern "C" void on_stop_signal(int signo) {
     int none = 0;
     g_stop.compare_exchange_strong(none, signo); // the first signal names the stop
+    if (auto* hook = g_hook.load()) {
+        hook();
+    }
 }
 
 } // namespace
@@ -29,6 +33,10 @@ void install_stop_handlers() {
     for (const int s : {SIGTERM, SIGINT, SIGUSR1}) {
         sigaction(s, &sa, nullptr);
     }
+}
+
+void set_stop_hook(void (*hook)() noexcept) {
+    g_hook.store(hook);
 }
 
 const std::atomic<int>& stop_signal() noexcept {

@@ -15,6 +15,9 @@ namespace rankpool::cli {
 /// signal's number in stop_signal(): a command that polls it stops cleanly instead of dying.
 void install_stop_handlers();
 
+/// An async-signal-safe function the stop handler calls after setting the flag (null: none).
+void set_stop_hook(void (*hook)() noexcept);
+
 /// The number of the first stop signal received, 0 before any. Lock-free, set by the handler.
 [[nodiscard]] const std::atomic<int>& stop_signal() noexcept;
 

@@ -12,6 +12,8 @@
 #include "app.hpp"
 #include "commands/sleep.hpp"
 #include "output.hpp"
+#include "result_file.hpp"
+#include "results_route.hpp"
 #include "signals.hpp"
 
 namespace rankpool::cli {
@@ -29,6 +31,7 @@ struct SleepArgs {
     std::string crash_task;
     std::string idle = "backoff";
     std::string arg_file;
+    std::string output;
     std::string journal;
     std::string grace = "10";
     bool seconds_given = false; ///< SECONDS were on the command line
@@ -125,16 +128,24 @@ int stopped(Output& out, const SleepReport& r) {
     return stopped_exit_code(r.stopped_by);
 }
 
-int run(const boost::mpi::communicator& comm, SleepOptions o, Output& out) {
+int run(const boost::mpi::communicator& comm, SleepOptions o,
+        const std::optional<OutputFile>& output, Output& out) {
     install_stop_handlers();
+    set_stop_hook(remove_temporary_on_stop); // --output's temporary
     o.executor.stop_requested = &stop_signal();
+    ResultsRoute route(comm, out, !o.quiet, output);
     const auto r = [&] {
         const GraceWatch watch(o.grace, comm.rank() == o.executor.root);
-        return run_sleep(comm, o, out.sink());
+        return run_sleep(comm, o, route.sink());
     }();
-    show_report(comm, out, r);
+    const std::string file_error = route.finish(comm, r.ok());
+    show_report(comm, out, r, route.extras());
     if (r.stopped_by != 0 && r.summary.failed == 0) {
-        return stopped(out, r);
+        return stopped(out, r); // no --output file: a stopped run's results are partial
+    }
+    if (r.summary.failed == 0 && !file_error.empty()) {
+        out.error(file_error);
+        return exit_failure;
     }
     if (r.summary.failed == 0) {
         return exit_ok;
@@ -190,7 +201,9 @@ void add_sleep_command(CLI::App& app, std::optional<Command>& chosen) {
                    "the rank running task I kills itself (SIGKILL): shows that a dead rank ends\n"
                    "the job instead of hanging it")
         ->type_name("I");
-    sl->add_flag("--quiet", a->quiet, "no per-task lines ('Sleeping for', 'Done'): for benchmarks");
+    sl->add_flag("--quiet", a->quiet,
+                 "no per-task lines ('Sleeping for', 'Done') on the screen: for benchmarks\n"
+                 "(--output still gets every result)");
     sl->add_option("--repeat", a->repeat, "run the list of tasks K times over (default 1)")
         ->type_name("K");
     sl->add_option("--idle", a->idle,
@@ -210,13 +223,18 @@ void add_sleep_command(CLI::App& app, std::optional<Command>& chosen) {
                    "after SIGTERM, SIGINT or SIGUSR1: seconds running tasks get to stop before\n"
                    "the run ends anyway (default 10); the exit code is then 128 + the signal")
         ->type_name("SECONDS");
+    add_output_option(*sl, a->output);
     sl->add_flag("--json", a->json, "print one JSON object instead of the text output");
     sl->callback([a, seconds, &chosen] {
         a->seconds_given = seconds->count() > 0;
+        const auto output = parse_output(a->output);
         const SleepOptions o = validate(*a);
-        chosen = Command{
-            "sleep", a->json, to_json(o),
-            [o](const boost::mpi::communicator& comm, Output& out) { return run(comm, o, out); }};
+        auto echo = to_json(o);
+        echo["output"] = to_json(output);
+        chosen = Command{"sleep", a->json, std::move(echo),
+                         [o, output](const boost::mpi::communicator& comm, Output& out) {
+                             return run(comm, o, output, out);
+                         }};
     });
 }
 

@@ -7,6 +7,8 @@
 #include "app.hpp"
 #include "commands/squares.hpp"
 #include "output.hpp"
+#include "result_file.hpp"
+#include "results_route.hpp"
 #include "signals.hpp"
 
 namespace rankpool::cli {
@@ -24,6 +26,7 @@ struct SquaresArgs {
     std::string grace;
     std::string chunksize;
     std::string work = "0";
+    std::string output;
     bool print = false;
     bool json = false;
 };
@@ -77,21 +80,28 @@ SquaresOptions validate(const SquaresArgs& a) {
     if (o.print && o.gather == GatherMode::none) {
         throw usage_error("--print needs the results gathered: drop --gather none");
     }
+    if (!a.output.empty() && o.gather == GatherMode::none) {
+        throw usage_error("--output needs the results gathered: drop --gather none");
+    }
     return o;
 }
 
-int run(const boost::mpi::communicator& comm, SquaresOptions o, Output& out) {
+int run(const boost::mpi::communicator& comm, SquaresOptions o,
+        const std::optional<OutputFile>& output, Output& out) {
     if (o.schedule) { // the collective path has nothing to stop: signals end it as they would
         install_stop_handlers();
+        set_stop_hook(remove_temporary_on_stop); // --output's temporary
         o.stop_requested = &stop_signal();
     }
+    ResultsRoute route(comm, out, o.print, output);
     const auto r = [&] {
         const std::optional<GraceWatch> watch =
             o.schedule ? std::optional<GraceWatch>(std::in_place, o.grace, comm.rank() == 0)
                        : std::nullopt;
-        return run_squares(comm, o, out.sink());
+        return run_squares(comm, o, route.sink());
     }();
-    show_report(comm, out, r);
+    const std::string file_error = route.finish(comm, r.ok());
+    show_report(comm, out, r, route.extras());
     if (r.stopped_by != 0) {
         out.flush();
         if (comm.rank() == 0) {
@@ -104,6 +114,10 @@ int run(const boost::mpi::communicator& comm, SquaresOptions o, Output& out) {
     if (comm.rank() == 0 && !r.ok()) {
         out.error("checksum mismatch: gathered " + to_string(r.checksum) +
                   ", n(n-1)(2n-1)/6 = " + to_string(r.expected));
+        return exit_failure;
+    }
+    if (!file_error.empty()) {
+        out.error(file_error);
         return exit_failure;
     }
     return exit_ok;
@@ -149,12 +163,17 @@ void add_squares_command(CLI::App& app, std::optional<Command>& chosen) {
                    "K dependent multiply-adds per number before its square, about K ns of\n"
                    "compute per item: a compute-bound map for scaling runs (default 0)")
         ->type_name("K");
+    add_output_option(*sq, args->output);
     sq->add_flag("--json", args->json, "print one JSON object instead of the text summary");
     sq->callback([args, &chosen] {
+        const auto output = parse_output(args->output);
         const SquaresOptions o = validate(*args);
-        chosen = Command{
-            "squares", args->json, to_json(o),
-            [o](const boost::mpi::communicator& comm, Output& out) { return run(comm, o, out); }};
+        auto echo = to_json(o);
+        echo["output"] = to_json(output);
+        chosen = Command{"squares", args->json, std::move(echo),
+                         [o, output](const boost::mpi::communicator& comm, Output& out) {
+                             return run(comm, o, output, out);
+                         }};
     });
 }
 

@@ -18,6 +18,13 @@ using Value = std::variant<std::uint64_t, double, std::string>;
 /// The text form of a value: decimal for whole numbers, "%g" for reals, text as it is.
 [[nodiscard]] std::string to_text(const Value& v);
 
+/// Which alternative of Value a command's results all hold, for sinks that store them typed.
+enum class ValueKind {
+    uint64, ///< std::uint64_t
+    real,   ///< double
+    text,   ///< std::string
+};
+
 /// What a command's results are, said to the sinks once before its first result.
 struct ResultsSpec {
     std::string input;       ///< the input column's name, e.g. "x" or "seconds"
@@ -25,6 +32,7 @@ struct ResultsSpec {
     std::string text_prefix; ///< the text printer writes text_prefix + value, e.g. "Done 5"
     std::uint64_t count = 0; ///< how many results the command can hand over (indices < count)
     bool live = false;       ///< each result is worth showing as it comes (flush per result)
+    ValueKind kind = ValueKind::text; ///< what every result's value holds
 };
 
 /// A finished report in both of its views, for sinks that show reports as they come (demo shows
@@ -35,8 +43,9 @@ struct ReportView {
 };
 
 /// The one seam between commands and the outside world. Results are handed over on the root only,
-/// in the order the command releases them (input order unless the command says otherwise);
-/// worker lines come from any rank and any thread. Commands never print.
+/// in the order the command releases them (input order unless the command says otherwise), every
+/// result the command has: which of them are shown, stored or dropped is the sink's choice. Worker
+/// lines come from any rank and any thread. Commands never print.
 class Sink {
 public:
     Sink() = default;

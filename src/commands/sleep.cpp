@@ -118,9 +118,7 @@ SleepReport run_sleep(const boost::mpi::communicator& comm, const SleepOptions& 
     };
     if (root) {
         predict();
-    }
-    if (!o.quiet && root) {
-        sink.begin({"seconds", "slept", "Done ", n, true});
+        sink.begin({"seconds", "slept", "Done ", n, true, ValueKind::real});
     }
     const int rank = comm.rank();
     const auto sleep_task = [&](std::uint64_t i, const StopToken& stop) -> double {
@@ -141,9 +139,7 @@ SleepReport run_sleep(const boost::mpi::communicator& comm, const SleepOptions& 
         return s;
     };
     const auto show = [&](std::uint64_t i, double s) {
-        if (!o.quiet) {
-            sink.result(i, Value{o.cost(i)}, Value{s});
-        }
+        sink.result(i, Value{o.cost(i)}, Value{s});
     };
     // With a journal the executor hands results over as they complete, so that each is journaled
     // at once; the window below puts them (and the journaled ones) back in input order.
@@ -205,7 +201,7 @@ SleepReport run_sleep(const boost::mpi::communicator& comm, const SleepOptions& 
     const auto* flag = o.executor.stop_requested;
     r.stopped_by = root && flag != nullptr && r.summary.completed < n ? flag->load() : 0;
     boost::mpi::broadcast(comm, r.stopped_by, o.executor.root);
-    if (!o.quiet && comm.rank() == o.executor.root) {
+    if (root) {
         sink.end();
     }
     if (!r.summary.root_worked && comm.size() > 1 && r.workers == comm.size()) {

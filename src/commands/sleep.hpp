@@ -23,7 +23,7 @@ struct SleepOptions {
     std::vector<double> seconds = {5, 4, 3, 2, 1};
     std::uint64_t repeat = 1; ///< the list is run this many times over (for benchmarks)
     ExecutorOptions executor;
-    bool quiet = false; ///< no per-task lines or results: measures dispatch, not output
+    bool quiet = false; ///< no worker lines, results not shown: measures dispatch, not output
     std::optional<std::uint64_t> fail_task;  ///< make this task throw (to test failure handling)
     std::optional<std::uint64_t> crash_task; ///< kill the rank running this task with SIGKILL
     std::string journal; ///< append finished tasks here and skip those it holds (empty: none)
@@ -62,8 +62,9 @@ struct SleepReport {
 [[nodiscard]] std::string journal_header(const SleepOptions& o);
 
 /// Runs the sleep tasks on `comm` through the executor. Each task says "[rank R] Sleeping for S
-/// seconds." through sink.worker_line on the rank that runs it; the root hands each result
-/// ("Done S") to `sink` as it is released (neither with o.quiet). With o.journal, the root
+/// seconds." through sink.worker_line on the rank that runs it (not with o.quiet); the root hands
+/// each result ("Done S") to `sink` as it is released, also with o.quiet (whether it is shown is
+/// the sink's choice). With o.journal, the root
 /// first hands the journal's results to `sink` (in order, interleaved with new ones), runs only
 /// the rest and appends each new result; a journal of other inputs throws usage_error on every
 /// rank before any work. A stop requested through o.executor.stop_requested ends the run early

@@ -42,7 +42,7 @@ std::string gib(std::uint64_t bytes) {
 }
 
 void hand_results(Sink& sink, const Buffer<std::uint64_t>& results) {
-    sink.begin({"x", "square", "", results.size(), false});
+    sink.begin({"x", "square", "", results.size(), false, ValueKind::uint64});
     sink.results(0, std::span<const std::uint64_t>(results.data(), results.size()));
     sink.end();
 }
@@ -208,13 +208,14 @@ SquaresReport run_squares(const boost::mpi::communicator& comm, const SquaresOpt
             r.checksum += v;
         }
     }
-    if (o.print && comm.rank() == 0 && r.stopped_by == 0) {
-        hand_results(sink, results);
-    }
     r.seconds = max_over_ranks(comm, local);
     if (!o.schedule) {
         r.rank_compute.resize(comm.rank() == 0 ? static_cast<std::size_t>(comm.size()) : 0);
         MPI_Gather(&local.compute, 1, MPI_DOUBLE, r.rank_compute.data(), 1, MPI_DOUBLE, 0, comm);
+    }
+    // Last, so that no rank waits in a collective (at full speed) while rank 0 prints or writes.
+    if (o.gather == GatherMode::all && comm.rank() == 0 && r.stopped_by == 0) {
+        hand_results(sink, results); // a stopped run's are partial: none shown, none written
     }
     return r;
 }

@@ -23,7 +23,7 @@ enum class InputMode { range, array };
 
 struct SquaresOptions {
     std::uint64_t n = 100;
-    bool print = false;
+    bool print = false; ///< the results are shown (the caller's sink decides; echoed in reports)
     GatherMode gather = GatherMode::all;
     InputMode input = InputMode::range;
     /// Unset: one scatter and one gather (collectives). Set: tasks through the executor.
@@ -81,7 +81,8 @@ void check_root_memory(const boost::mpi::communicator& comm, const SquaresOption
 /// --input, --work, --gather, --schedule or --chunksize say, and whatever the rank count.
 [[nodiscard]] std::string journal_header(const SquaresOptions& o);
 
-/// Runs the squares map on `comm`; with o.print the results go to `sink` in input order.
+/// Runs the squares map on `comm`; gathered results go to `sink` on rank 0 in input order, in one
+/// block (Sink::results) after the last collective, whether or not o.print asks to show them.
 /// Collective. The returned report is complete on rank 0.
 SquaresReport run_squares(const boost::mpi::communicator& comm, const SquaresOptions& o,
                           Sink& sink);

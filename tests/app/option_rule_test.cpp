@@ -41,6 +41,7 @@ std::map<std::string, Sample> samples(const std::string& arg_file) {
         {"squares --journal", {{"--schedule", "dynamic"}, "/tmp/rankpool-option-rule-journal"}},
         {"squares --grace", {{"--schedule", "dynamic"}, "3"}},
         {"squares --print", {{}, ""}},
+        {"squares --output", {{}, "squares.npy"}},
         {"squares --json", {{}, ""}},
         {"sleep SECONDS", {{}, "0"}},
         {"sleep --arg-file", {{}, arg_file}},
@@ -57,6 +58,7 @@ std::map<std::string, Sample> samples(const std::string& arg_file) {
         {"sleep --root-dispatches-only", {{}, ""}},
         {"sleep --journal", {{}, "/tmp/rankpool-option-rule-journal"}},
         {"sleep --grace", {{}, "3"}},
+        {"sleep --output", {{}, "out/sleep.csv"}},
         {"sleep --json", {{}, ""}},
         {"spawn N", {{}, "10"}},
         {"spawn --no-oversubscribe", {{}, ""}},
@@ -67,6 +69,8 @@ std::map<std::string, Sample> samples(const std::string& arg_file) {
         {"compare --json", {{}, ""}},
         {"demo --quick", {{}, ""}},
         {"demo --json", {{}, ""}},
+        {"doctor --timeout", {{}, "5"}},
+        {"doctor --json", {{}, ""}},
     };
 }
 

@@ -93,9 +93,10 @@ TEST_CASE("an unknown command is named, even with --help") {
         const auto r = parse(args);
         CHECK(r.exit_code == 2);
         CHECK(r.out.empty());
-        CHECK(r.err ==
-              "unknown command 'cubes'; commands: spawn, squares, sleep, compare, demo (see "
-              "rankpool --help)");
+        CHECK(
+            r.err ==
+            "unknown command 'cubes'; commands: spawn, squares, sleep, compare, demo, doctor (see "
+            "rankpool --help)");
     }
 }
 

@@ -286,3 +286,33 @@ TEST_CASE("squares --schedule --journal: a journal cut to its first records resu
                    {1});
     std::remove(journal.c_str());
 }
+
+TEST_CASE("sleep --journal --output: a resumed run writes the uninterrupted run's file, byte for "
+          "byte") {
+    const std::string journal = journal_path("output");
+    const std::string whole = journal_path("whole.csv");
+    const std::string resumed = journal_path("resumed.csv");
+    std::remove(journal.c_str());
+    const std::vector<std::string> tasks = {"sleep", "0", "0.01", "0.02", "0.03", "--quiet"};
+    auto args = tasks;
+    args.insert(args.end(), {"--output", whole});
+    REQUIRE(run_rankpool(2, args).exit_code == 0);
+    args = tasks;
+    args.insert(args.end(), {"--journal", journal});
+    REQUIRE(run_rankpool(2, args).exit_code == 0);
+    auto bytes = file_bytes(journal);
+    const auto contents = rankpool::read_journal(bytes);
+    bytes.resize(8 + 8 + 1 + contents.header.size() + 2 * (8 + 1 + 8 + 8)); // 2 results left
+    std::ofstream(journal, std::ios::binary | std::ios::trunc)
+        .write(reinterpret_cast<const char*>(bytes.data()),
+               static_cast<std::streamsize>(bytes.size()));
+    args.insert(args.end(), {"--output", resumed});
+    const auto r = run_rankpool(3, args);
+    CHECK(r.exit_code == 0);
+    CHECK(r.out.find("resumed: 2 of 4 tasks") != std::string::npos);
+    CHECK(file_bytes(resumed) == file_bytes(whole));
+    CHECK_FALSE(file_bytes(whole).empty());
+    for (const auto& f : {journal, whole, resumed}) {
+        std::remove(f.c_str());
+    }
+}

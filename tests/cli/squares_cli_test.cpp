@@ -87,8 +87,9 @@ TEST_CASE("bad input: one line from rank 0 only, exit code 2 on every rank count
          "rankpool: error: The following argument was not expected: --nope "
          "(see rankpool --help)"},
         {{"cubes"},
-         "rankpool: error: unknown command 'cubes'; commands: spawn, squares, sleep, compare, demo "
-         "(see rankpool --help)"},
+         "rankpool: error: unknown command 'cubes'; commands: spawn, squares, sleep, compare, "
+         "demo, "
+         "doctor (see rankpool --help)"},
     };
     check_refusals(cases, {0, 1, 3});
 }
