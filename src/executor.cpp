@@ -484,12 +484,18 @@ public:
 
     ExecutionSummary run() {
         const double t0 = MPI_Wtime();
+        if (stop_asked()) {
+            stop_early();
+        }
         for (int r = 0; r < comm_.size(); ++r) {
             give(r);
         }
         Pacer pacer(o_.idle);
-        const StopToken inline_token(&inline_stop_);
+        const StopToken inline_token(&inline_stop_, [this] { return stop_asked(); });
         while (busy_ > 0) {
+            if (stop_asked()) {
+                stop_early(); // once: it hands out nothing more and stops every worker
+            }
             if (inline_ready_) { // alone: run the chunk here; handle() hands out the next one
                 inline_ready_ = false;
                 local_runner_.run(ranks_[static_cast<std::size_t>(o_.root)].wire, local_payloads_,
@@ -567,7 +573,7 @@ private:
 
     void give(int rank) {
         const int worker = worker_of_rank_[static_cast<std::size_t>(rank)];
-        if (stopping_ || worker < 0) {
+        if (stopping_ || stop_asked() || worker < 0) {
             return;
         }
         auto& st = ranks_[static_cast<std::size_t>(rank)];
@@ -878,6 +884,12 @@ private:
                                processor_name() + "): " + what;
             stop_early();
         }
+    }
+
+    /// Whether the caller's stop flag (ExecutorOptions::stop_requested) is set.
+    [[nodiscard]] bool stop_asked() const {
+        return o_.stop_requested != nullptr &&
+               o_.stop_requested->load(std::memory_order_relaxed) != 0;
     }
 
     /// A task failed: hand out nothing more and tell every worker to stop. Busy workers still

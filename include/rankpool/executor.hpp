@@ -1,6 +1,7 @@
 // ProcessPoolExecutor.map over MPI: a master/worker executor with ordered or unordered results.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -34,6 +35,11 @@ struct ExecutorOptions {
     bool root_works = true;     ///< the root runs tasks too (on a thread of its own)
     IdleWait idle = IdleWait::backoff;
     int root = 0;
+    /// Read on the root each time round its loop (and by the root's own tasks' stop tokens):
+    /// once it holds non-zero, nothing more is handed out and running tasks are asked to stop, as
+    /// after a failure, but no task fails; the summary shows fewer tasks completed. A signal
+    /// handler's flag (a lock-free atomic) is what it is for. May be null.
+    const std::atomic<int>* stop_requested = nullptr;
     /// When failed tasks stop the run (default now,fail=1: the first one); keep_going overrides
     /// it with never. A task counts as failed once its retries are spent.
     HaltPolicy halt;

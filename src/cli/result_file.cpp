@@ -61,6 +61,16 @@ void forget_on_signals() {
     signal_temporary[0] = '\0';
 }
 
+} // namespace
+
+void remove_temporary_on_stop() noexcept {
+    if (signal_temporary[0] != '\0') {
+        ::unlink(signal_temporary); // async-signal-safe
+    }
+}
+
+namespace {
+
 /// The one-line reason `folder` cannot take a new file, or an empty string.
 std::string folder_problem(const std::string& folder) {
     struct stat st {};

@@ -36,6 +36,11 @@ void add_output_option(CLI::App& command, std::string& path);
 /// the folder takes the file is the root's to find out when the command runs (ResultsRoute).
 [[nodiscard]] std::optional<OutputFile> parse_output(const std::string& path);
 
+/// Removes the temporary of the AtomicFile being written, if any: async-signal-safe, for a stop
+/// signal's handler (a run stopped by a signal writes no file, and mpirun may SIGKILL rank 0
+/// before the stop completes).
+void remove_temporary_on_stop() noexcept;
+
 /// A file that appears whole or not at all: written to a temporary beside it (".NAME.tmp.PID"),
 /// which commit() syncs and renames over it, syncing the folder too. discard(), the destructor and
 /// SIGTERM, SIGINT or SIGHUP remove the temporary. Writes never throw: the first failure is kept

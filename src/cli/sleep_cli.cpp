@@ -1,5 +1,6 @@
 // The `sleep` subcommand's command line: its options, their checks, and how it runs.
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -13,6 +14,7 @@
 #include "output.hpp"
 #include "result_file.hpp"
 #include "results_route.hpp"
+#include "signals.hpp"
 #include "watch.hpp"
 
 namespace rankpool::cli {
@@ -35,6 +37,8 @@ struct SleepArgs {
     std::string idle = "backoff";
     std::string arg_file;
     std::string output;
+    std::string journal;
+    std::string grace = "10";
     bool seconds_given = false; ///< SECONDS were on the command line
     bool longest_first = false;
     bool unordered = false;
@@ -137,6 +141,8 @@ SleepOptions validate(const SleepArgs& a) {
         }
         o.crash_task = parse_count(a.crash_task, "--crash-task", o.tasks() - 1);
     }
+    o.journal = a.journal;
+    o.grace = parse_seconds(a.grace, "--grace");
     if (o.fail_task && o.crash_task && *o.fail_task == *o.crash_task) {
         throw usage_error("--fail-task and --crash-task contradict each other: task " +
                           std::to_string(*o.fail_task) + " can fail or crash, not both");
@@ -151,6 +157,19 @@ struct SleepWatch {
     ProgressMode progress = ProgressMode::automatic;
 };
 
+/// The one line a stopped run ends with (rank 0), and its exit code.
+int stopped(Output& out, const SleepReport& r) {
+    out.flush();
+    if (out.is_root()) {
+        std::fprintf(stderr, "%s\n",
+                     stop_line(r.stopped_by, r.summary.completed, r.summary.tasks, "tasks",
+                               r.options.journal)
+                         .c_str());
+        std::fflush(stderr);
+    }
+    return stopped_exit_code(r.stopped_by);
+}
+
 int run(const boost::mpi::communicator& comm, SleepOptions o, const SleepWatch& w,
         const std::optional<OutputFile>& output, Output& out) {
     RunWatch watch(comm, o.executor.root, w.joblog, w.progress,
@@ -162,14 +181,23 @@ int run(const boost::mpi::communicator& comm, SleepOptions o, const SleepWatch& 
         return exit_usage;
     }
     watch.attach(o.executor);
+    install_stop_handlers();
+    set_stop_hook(remove_temporary_on_stop); // --output's temporary
+    o.executor.stop_requested = &stop_signal();
     ResultsRoute route(comm, out, !o.quiet, output);
-    const auto r = run_sleep(comm, o, route.sink());
+    const auto r = [&] {
+        const GraceWatch grace(o.grace, comm.rank() == o.executor.root);
+        return run_sleep(comm, o, route.sink());
+    }();
     const std::string file_error = route.finish(comm, r.ok());
     const auto joblog_error = watch.finish(r.summary);
     show_report(comm, out, r, route.extras());
     if (!joblog_error.empty()) {
         out.error(joblog_error);
         return exit_failure;
+    }
+    if (r.stopped_by != 0 && r.summary.failed == 0) {
+        return stopped(out, r); // no --output file: a stopped run's results are partial
     }
     if (r.summary.failed == 0 && !file_error.empty()) {
         out.error(file_error);
@@ -262,6 +290,16 @@ void add_sleep_command(CLI::App& app, std::optional<Command>& chosen) {
         ->type_name("backoff|spin");
     sl->add_flag("--root-dispatches-only", a->root_dispatches_only,
                  "rank 0 only hands out tasks and runs none (as a classic master)");
+    sl->add_option(
+          "--journal", a->journal,
+          "append each finished task's result to FILE (checksummed, synced every second)\n"
+          "and, when FILE holds results of the same tasks, run only the others: rerun\n"
+          "the same command after a stop or a crash to resume (output as if uninterrupted)")
+        ->type_name("FILE");
+    sl->add_option("--grace", a->grace,
+                   "after SIGTERM, SIGINT or SIGUSR1: seconds running tasks get to stop before\n"
+                   "the run ends anyway (default 10); the exit code is then 128 + the signal")
+        ->type_name("SECONDS");
     add_output_option(*sl, a->output);
     sl->add_flag("--json", a->json, "print one JSON object instead of the text output");
     sl->callback([a, seconds, &chosen] {

@@ -9,6 +9,7 @@
 #include "output.hpp"
 #include "result_file.hpp"
 #include "results_route.hpp"
+#include "signals.hpp"
 #include "watch.hpp"
 
 namespace rankpool::cli {
@@ -22,6 +23,8 @@ struct SquaresArgs {
     std::string gather = "all";
     std::string input = "range";
     std::string schedule;
+    std::string journal;
+    std::string grace;
     std::string chunksize;
     std::string work = "0";
     std::string output;
@@ -75,6 +78,16 @@ SquaresOptions validate(const SquaresArgs& a) {
             throw usage_error(std::string(name) + " goes with --schedule");
         }
     }
+    if (!a.journal.empty() || !a.grace.empty()) {
+        if (!o.schedule) {
+            throw usage_error(std::string(a.journal.empty() ? "--grace" : "--journal") +
+                              " goes with --schedule: the collective path (one scatter, one "
+                              "gather) finishes nothing before its end, so nothing could be "
+                              "journaled or stopped");
+        }
+        o.journal = a.journal;
+        o.grace = a.grace.empty() ? 10 : parse_seconds(a.grace, "--grace");
+    }
     if (o.print && o.gather == GatherMode::none) {
         throw usage_error("--print needs the results gathered: drop --gather none");
     }
@@ -104,8 +117,18 @@ int run(const boost::mpi::communicator& comm, SquaresOptions o, const SquaresWat
     watch.attach(eo);
     o.on_attempt = eo.on_attempt;
     o.on_progress = eo.on_progress;
+    if (o.schedule) { // the collective path has nothing to stop: signals end it as they would
+        install_stop_handlers();
+        set_stop_hook(remove_temporary_on_stop); // --output's temporary
+        o.stop_requested = &stop_signal();
+    }
     ResultsRoute route(comm, out, o.print, output);
-    const auto r = run_squares(comm, o, route.sink());
+    const auto r = [&] {
+        const std::optional<GraceWatch> grace =
+            o.schedule ? std::optional<GraceWatch>(std::in_place, o.grace, comm.rank() == 0)
+                       : std::nullopt;
+        return run_squares(comm, o, route.sink());
+    }();
     const std::string file_error = route.finish(comm, r.ok());
     ExecutionSummary done;
     done.tasks = o.n;
@@ -115,6 +138,15 @@ int run(const boost::mpi::communicator& comm, SquaresOptions o, const SquaresWat
     if (!joblog_error.empty()) {
         out.error(joblog_error);
         return exit_failure;
+    }
+    if (r.stopped_by != 0) {
+        out.flush();
+        if (comm.rank() == 0) {
+            std::fprintf(stderr, "%s\n",
+                         stop_line(r.stopped_by, r.completed, o.n, "squares", o.journal).c_str());
+            std::fflush(stderr);
+        }
+        return stopped_exit_code(r.stopped_by);
     }
     if (comm.rank() == 0 && !r.ok()) {
         out.error("checksum mismatch: gathered " + to_string(r.checksum) +
@@ -156,6 +188,14 @@ void add_squares_command(CLI::App& app, std::optional<Command>& chosen) {
                    "numbers per message with --schedule (default ceil(N / (4 * ranks)),\n"
                    "as Pool.map chooses)")
         ->type_name("K");
+    sq->add_option("--journal", args->journal,
+                   "with --schedule: append each square to FILE as it arrives and, when FILE\n"
+                   "holds squares of the same N, compute only the others (rerun to resume)")
+        ->type_name("FILE");
+    sq->add_option("--grace", args->grace,
+                   "with --schedule, after SIGTERM, SIGINT or SIGUSR1: seconds running tasks get\n"
+                   "to stop (default 10); the exit code is then 128 + the signal")
+        ->type_name("SECONDS");
     sq->add_option("--work", args->work,
                    "K dependent multiply-adds per number before its square, about K ns of\n"
                    "compute per item: a compute-bound map for scaling runs (default 0)")

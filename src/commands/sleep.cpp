@@ -3,7 +3,17 @@
 
 #include <csignal>
 #include <cstdio>
+#include <cstring>
+#include <memory>
+#include <optional>
+#include <span>
 #include <stdexcept>
+
+#include <boost/mpi/collectives/broadcast.hpp>
+
+#include "rankpool/errors.hpp"
+#include "rankpool/journal.hpp"
+#include "rankpool/ordering.hpp"
 
 #include "report_json.hpp"
 
@@ -28,9 +38,66 @@ std::string describe_failure(const SleepOptions& o, const TaskFailure& f) {
            ") failed on rank " + std::to_string(f.rank) + " (" + f.host + "): " + f.message;
 }
 
+std::string journal_header(const SleepOptions& o) {
+    std::uint64_t h = fnv1a64({});
+    for (const double d : o.seconds) {
+        h = fnv1a64(std::span(reinterpret_cast<const unsigned char*>(&d), sizeof d), h);
+    }
+    h = fnv1a64(std::span(reinterpret_cast<const unsigned char*>(&o.repeat), sizeof o.repeat), h);
+    char text[160];
+    std::snprintf(text, sizeof text, "rankpool sleep: %llu tasks, inputs fnv1a64 %016llx",
+                  static_cast<unsigned long long>(o.tasks()), static_cast<unsigned long long>(h));
+    return text;
+}
+
+namespace {
+
+/// The root's side of a journaled run: the journal, every result so far, and the ordering
+/// window that hands them to the sink in input order, journaled and new alike.
+struct Resume {
+    Resume(const SleepOptions& o, std::uint64_t n)
+        : writer(o.journal, journal_header(o)), todo(journal_todo(writer.contents(), n)),
+          values(n, 0.0), window(n, o.executor.keep_going) {}
+
+    JournalWriter writer;
+    std::vector<std::uint64_t> todo;
+    std::vector<double> values;
+    OrderedWindow window;
+};
+
+/// Opens the journal on the root; every rank learns whether that worked and throws alike.
+std::unique_ptr<Resume> open_journal(const boost::mpi::communicator& comm, const SleepOptions& o) {
+    std::unique_ptr<Resume> resume;
+    std::string why;
+    if (comm.rank() == o.executor.root && !o.journal.empty()) {
+        try {
+            resume = std::make_unique<Resume>(o, o.tasks());
+            for (const auto& e : resume->writer.contents().entries) {
+                if (e.result.size() != sizeof(double)) {
+                    throw journal_error("journal '" + o.journal + "' holds a result of " +
+                                        std::to_string(e.result.size()) + " bytes for task " +
+                                        std::to_string(e.index) + ", not a duration");
+                }
+            }
+        } catch (const journal_error& e) {
+            why = e.what();
+        }
+    }
+    if (!o.journal.empty()) {
+        boost::mpi::broadcast(comm, why, o.executor.root);
+    }
+    if (!why.empty()) {
+        throw usage_error(why);
+    }
+    return resume;
+}
+
+} // namespace
+
 SleepReport run_sleep(const boost::mpi::communicator& comm, const SleepOptions& o, Sink& sink) {
     const std::uint64_t n = o.tasks();
     const bool root = comm.rank() == o.executor.root;
+    auto resume = open_journal(comm, o);
     SleepReport r;
     r.options = o;
     r.ranks = comm.size();
@@ -42,8 +109,15 @@ SleepReport run_sleep(const boost::mpi::communicator& comm, const SleepOptions& 
         costs[i] = o.cost(i);
     }
     const auto predict = [&] {
-        r.lower_bound = makespan_lower_bound(costs, r.workers);
-        r.predicted = simulate_makespan(costs, r.workers, o.executor.schedule, o.executor.chunksize,
+        std::vector<double> left;
+        if (resume) { // what this run still has to do
+            for (const auto i : resume->todo) {
+                left.push_back(costs[i]);
+            }
+        }
+        const auto& c = resume ? left : costs;
+        r.lower_bound = makespan_lower_bound(c, r.workers);
+        r.predicted = simulate_makespan(c, r.workers, o.executor.schedule, o.executor.chunksize,
                                         o.executor.longest_first);
     };
     if (root) {
@@ -73,14 +147,69 @@ SleepReport run_sleep(const boost::mpi::communicator& comm, const SleepOptions& 
         }
         return s;
     };
-    const auto on_result = [&](std::uint64_t i, double s) {
+    const auto show = [&](std::uint64_t i, double s) {
         sink.result(i, Value{o.cost(i)}, Value{s});
     };
+    // With a journal the executor hands results over as they complete, so that each is journaled
+    // at once; the window below puts them (and the journaled ones) back in input order.
+    const bool reorder = resume && o.executor.ordered;
+    const auto release = [&] {
+        resume->window.release([&](std::uint64_t i) { show(i, resume->values[i]); });
+    };
+    const auto on_result = [&](std::uint64_t i, double s) {
+        if (!resume) {
+            show(i, s);
+            return;
+        }
+        resume->writer.append(i, std::span(reinterpret_cast<const unsigned char*>(&s), sizeof s));
+        if (!reorder) {
+            show(i, s);
+            return;
+        }
+        resume->values[i] = s;
+        resume->window.put(i, true);
+        release();
+    };
+    if (resume) {
+        for (const auto& e : resume->writer.contents().entries) {
+            std::memcpy(&resume->values[e.index], e.result.data(), sizeof(double));
+            resume->window.put(e.index, true);
+            if (!reorder) {
+                show(e.index, resume->values[e.index]);
+            }
+        }
+        r.journaled = n - resume->todo.size();
+        if (reorder) {
+            release();
+        }
+    }
+    ExecutorOptions eo = o.executor;
+    eo.ordered = o.executor.ordered && !resume;
+    Tasks tasks(n);
+    tasks.with_costs(costs);
+    if (resume) {
+        tasks.only(resume->todo);
+    }
     try {
-        r.summary = execute(comm, n, sleep_task, on_result, o.executor, costs);
+        r.summary = execute(comm, tasks, sleep_task, on_result, eo);
     } catch (const execution_error& e) {
         r.summary = e.summary(); // the report lists the failures; the caller prints them
     }
+    if (reorder) {
+        for (const auto& f : r.summary.failures) {
+            resume->window.put(f.index, false); // with --keep-going the window passes over them
+        }
+        release();
+    }
+    if (resume) {
+        resume->writer.sync();
+    }
+    boost::mpi::broadcast(comm, r.journaled, o.executor.root);
+    r.summary.tasks = n;
+    r.summary.completed += r.journaled;
+    const auto* flag = o.executor.stop_requested;
+    r.stopped_by = root && flag != nullptr && r.summary.completed < n ? flag->load() : 0;
+    boost::mpi::broadcast(comm, r.stopped_by, o.executor.root);
     if (root) {
         sink.end();
     }
@@ -114,6 +243,9 @@ nlohmann::ordered_json to_json(const SleepOptions& o) {
         o.crash_task ? nlohmann::ordered_json(*o.crash_task) : nlohmann::ordered_json(nullptr);
     j["flaky_task"] =
         o.flaky_task ? nlohmann::ordered_json(*o.flaky_task) : nlohmann::ordered_json(nullptr);
+    j["journal"] =
+        o.journal.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(o.journal);
+    j["grace"] = o.grace;
     return j;
 }
 
@@ -138,7 +270,8 @@ nlohmann::ordered_json to_json(const SleepReport& r) {
           {"failed", s.failed},
           {"attempts", s.attempts},
           {"retries", s.retries},
-          {"failures", failures}}},
+          {"failures", failures},
+          {"journaled", r.journaled}}},
         {"detail",
          {{"workers", r.workers},
           {"root_worked", s.root_worked},
@@ -148,7 +281,8 @@ nlohmann::ordered_json to_json(const SleepReport& r) {
           {"predicted", r.predicted},
           {"chunks", s.chunks},
           {"halted", s.halted},
-          {"tasks_per_rank", s.tasks_per_rank}}},
+          {"tasks_per_rank", s.tasks_per_rank},
+          {"stopped_by", r.stopped_by}}},
     };
 }
 
@@ -184,6 +318,12 @@ std::vector<std::string> to_text(const SleepReport& r) {
                       static_cast<unsigned long long>(s.completed),
                       static_cast<unsigned long long>(s.tasks),
                       static_cast<unsigned long long>(s.failed));
+        lines.emplace_back(line);
+    }
+    if (r.journaled > 0) {
+        std::snprintf(line, sizeof line, "resumed: %llu of %llu tasks taken from journal %s",
+                      static_cast<unsigned long long>(r.journaled),
+                      static_cast<unsigned long long>(s.tasks), o.journal.c_str());
         lines.emplace_back(line);
     }
     for (const auto& note : s.notes) {

@@ -27,6 +27,8 @@ struct SleepOptions {
     std::optional<std::uint64_t> fail_task;  ///< make this task throw (to test failure handling)
     std::optional<std::uint64_t> crash_task; ///< kill the rank running this task with SIGKILL
     std::optional<std::uint64_t> flaky_task; ///< make this task throw on its first attempt only
+    std::string journal; ///< append finished tasks here and skip those it holds (empty: none)
+    double grace = 10;   ///< seconds running tasks get to stop after a stop signal (the CLI's)
 
     [[nodiscard]] std::uint64_t tasks() const { return seconds.size() * repeat; }
     [[nodiscard]] double cost(std::uint64_t i) const { return seconds[i % seconds.size()]; }
@@ -39,7 +41,9 @@ struct SleepReport {
     int workers = 0;
     ExecutionSummary summary;
     double lower_bound = 0;
-    double predicted = 0; ///< the schedule's makespan with free dispatch (simulate_makespan)
+    double predicted = 0;        ///< the schedule's makespan with free dispatch (simulate_makespan)
+    std::uint64_t journaled = 0; ///< results taken from the journal, not run again
+    int stopped_by = 0;          ///< the stop signal that ended the run early (0: none)
 
     [[nodiscard]] bool ok() const {
         return summary.failed == 0 && summary.completed == summary.tasks;
@@ -55,10 +59,19 @@ struct SleepReport {
 /// The one line a failed task gets: "task 3 (sleep 2) failed on rank 1 (host): message".
 [[nodiscard]] std::string describe_failure(const SleepOptions& o, const TaskFailure& f);
 
+/// What identifies a sleep run in its journal: the task count and a hash of the task list (the
+/// durations and --repeat), the only inputs that change results. Not the rank count, schedule,
+/// chunksize, order or failure injection: a resume may change those.
+[[nodiscard]] std::string journal_header(const SleepOptions& o);
+
 /// Runs the sleep tasks on `comm` through the executor. Each task says "[rank R] Sleeping for S
 /// seconds." through sink.worker_line on the rank that runs it (not with o.quiet); the root hands
 /// each result ("Done S") to `sink` as it is released, also with o.quiet (whether it is shown is
-/// the sink's choice). Collective.
+/// the sink's choice). With o.journal, the root
+/// first hands the journal's results to `sink` (in order, interleaved with new ones), runs only
+/// the rest and appends each new result; a journal of other inputs throws usage_error on every
+/// rank before any work. A stop requested through o.executor.stop_requested ends the run early
+/// with report.stopped_by set on every rank. Collective.
 SleepReport run_sleep(const boost::mpi::communicator& comm, const SleepOptions& o, Sink& sink);
 
 } // namespace rankpool::commands

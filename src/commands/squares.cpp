@@ -2,11 +2,16 @@
 #include "squares.hpp"
 
 #include <cstdio>
+#include <cstring>
 #include <limits>
+#include <memory>
 
+#include <boost/mpi/collectives/broadcast.hpp>
 #include <mpi.h>
 
+#include "rankpool/errors.hpp"
 #include "rankpool/executor.hpp"
+#include "rankpool/journal.hpp"
 #include "rankpool/map.hpp"
 #include "rankpool/memory.hpp"
 #include "rankpool/run_info.hpp"
@@ -75,26 +80,82 @@ std::uint64_t squares_chunksize(const SquaresOptions& o, int ranks) {
     return std::max<std::uint64_t>(1, o.n / per + (o.n % per != 0 ? 1 : 0));
 }
 
+std::string journal_header(const SquaresOptions& o) {
+    return "rankpool squares: " + std::to_string(o.n) + " items";
+}
+
 namespace {
 
+/// Opens o.journal on the root; every rank learns whether that worked and throws alike.
+std::unique_ptr<JournalWriter> open_journal(const boost::mpi::communicator& comm,
+                                            const SquaresOptions& o) {
+    std::unique_ptr<JournalWriter> journal;
+    std::string why;
+    if (comm.rank() == 0) {
+        try {
+            journal = std::make_unique<JournalWriter>(o.journal, journal_header(o));
+            for (const auto& e : journal->contents().entries) {
+                if (e.result.size() != sizeof(std::uint64_t) || e.index >= o.n) {
+                    throw journal_error("journal '" + o.journal +
+                                        "' holds a record that is no "
+                                        "square of this run (task " +
+                                        std::to_string(e.index) + ")");
+                }
+            }
+        } catch (const journal_error& e) {
+            why = e.what();
+        }
+    }
+    boost::mpi::broadcast(comm, why, 0);
+    if (!why.empty()) {
+        throw usage_error(why);
+    }
+    return journal;
+}
+
 /// Squares through the executor: tasks are indices, results land at their index on the root.
+/// With a journal, the root first takes the squares it holds and hands out only the others,
+/// journaling each as it arrives.
 uint128 scheduled_squares(const boost::mpi::communicator& comm, const SquaresOptions& o,
-                          Buffer<std::uint64_t>& results, MapTimes& t) {
+                          Buffer<std::uint64_t>& results, MapTimes& t, SquaresReport& r) {
     ExecutorOptions eo;
     eo.schedule = *o.schedule;
     eo.chunksize = squares_chunksize(o, comm.size());
     eo.ordered = false; // results are stored by index: input order without a window
     eo.on_attempt = o.on_attempt;
     eo.on_progress = o.on_progress;
+    eo.stop_requested = o.stop_requested;
     const bool keep = o.gather == GatherMode::all;
     if (keep && comm.rank() == 0) {
         results = Buffer<std::uint64_t>(o.n);
     }
     uint128 sum = 0;
+    const auto journal = o.journal.empty() ? nullptr : open_journal(comm, o);
+    std::vector<std::uint64_t> todo;
+    if (journal) {
+        for (const auto& e : journal->contents().entries) {
+            std::uint64_t v = 0;
+            std::memcpy(&v, e.result.data(), sizeof v);
+            sum += v;
+            if (keep) {
+                results[e.index] = v;
+            }
+        }
+        todo = journal_todo(journal->contents(), o.n);
+        r.journaled = o.n - todo.size();
+    }
+    Tasks tasks(o.n);
+    if (journal) {
+        tasks.only(todo);
+    }
     const auto summary = with_item_function(o, [&](auto f) {
         return execute(
-            comm, o.n, f,
+            comm, tasks, f,
             [&](std::uint64_t i, std::uint64_t v) {
+                if (journal) {
+                    journal->append(
+                        i, std::span(reinterpret_cast<const unsigned char*>(&v), sizeof v));
+                }
                 sum += v;
                 if (keep) {
                     results[i] = v;
@@ -102,6 +163,16 @@ uint128 scheduled_squares(const boost::mpi::communicator& comm, const SquaresOpt
             },
             eo);
     });
+    if (journal) {
+        journal->sync();
+    }
+    if (!o.journal.empty()) {
+        boost::mpi::broadcast(comm, r.journaled, 0);
+    }
+    r.completed = r.journaled + summary.completed;
+    const auto* flag = o.stop_requested;
+    r.stopped_by = comm.rank() == 0 && flag != nullptr && r.completed < o.n ? flag->load() : 0;
+    boost::mpi::broadcast(comm, r.stopped_by, 0);
     t.total = summary.makespan;
     return sum;
 }
@@ -118,7 +189,7 @@ SquaresReport run_squares(const boost::mpi::communicator& comm, const SquaresOpt
     MapTimes local;
     Buffer<std::uint64_t> results;
     if (o.schedule) {
-        r.checksum = scheduled_squares(comm, o, results, local);
+        r.checksum = scheduled_squares(comm, o, results, local, r);
     } else if (o.gather == GatherMode::none) {
         r.checksum = with_item_function(o, [&](auto f) {
             return map_reduce(comm, 0, o.n, uint128{0}, [](uint128 a, uint128 b) { return a + b; },
@@ -145,8 +216,8 @@ SquaresReport run_squares(const boost::mpi::communicator& comm, const SquaresOpt
         MPI_Gather(&local.compute, 1, MPI_DOUBLE, r.rank_compute.data(), 1, MPI_DOUBLE, 0, comm);
     }
     // Last, so that no rank waits in a collective (at full speed) while rank 0 prints or writes.
-    if (o.gather == GatherMode::all && comm.rank() == 0) {
-        hand_results(sink, results);
+    if (o.gather == GatherMode::all && comm.rank() == 0 && r.stopped_by == 0) {
+        hand_results(sink, results); // a stopped run's are partial: none shown, none written
     }
     return r;
 }
@@ -158,7 +229,10 @@ nlohmann::ordered_json to_json(const SquaresOptions& o) {
             {"gather", o.gather == GatherMode::all ? "all" : "none"},
             {"schedule", o.schedule ? std::string(to_string(*o.schedule)) : "collective"},
             {"chunksize", o.chunksize},
-            {"work", o.work}};
+            {"work", o.work},
+            {"journal", o.journal.empty() ? nlohmann::ordered_json(nullptr)
+                                          : nlohmann::ordered_json(o.journal)},
+            {"grace", o.grace}};
 }
 
 nlohmann::ordered_json to_json(const SquaresReport& r) {
@@ -182,6 +256,9 @@ nlohmann::ordered_json to_json(const SquaresReport& r) {
     }
     if (r.options.schedule) {
         j["detail"]["chunksize"] = squares_chunksize(r.options, r.ranks);
+        j["detail"]["stopped_by"] = r.stopped_by;
+        j["results"]["completed"] = r.completed;
+        j["results"]["journaled"] = r.journaled;
     }
     return j;
 }
@@ -216,6 +293,17 @@ std::vector<std::string> to_text(const SquaresReport& r) {
                       r.seconds.scatter, r.seconds.compute, r.seconds.gather, r.seconds.total);
     }
     lines.emplace_back(line);
+    if (r.stopped_by != 0) {
+        std::snprintf(line, sizeof line, "stopped: %llu of %llu squares done",
+                      static_cast<unsigned long long>(r.completed),
+                      static_cast<unsigned long long>(r.options.n));
+        lines.emplace_back(line);
+    }
+    if (r.journaled > 0) {
+        lines.push_back("resumed: " + std::to_string(r.journaled) + " of " +
+                        std::to_string(r.options.n) + " squares taken from journal " +
+                        r.options.journal);
+    }
     return lines;
 }
 

@@ -1,6 +1,7 @@
 // `rankpool squares N`: Pool.map(x*x, range(N)) over MPI collectives, checked and timed.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -34,6 +35,10 @@ struct SquaresOptions {
     /// With a schedule: handed to the executor (ExecutorOptions::on_attempt, on_progress).
     std::function<void(const TaskAttempt&)> on_attempt;
     std::function<void(std::uint64_t done, std::uint64_t total)> on_progress;
+    std::string
+        journal;       ///< with a schedule: journal each square, skip those it holds (empty: none)
+    double grace = 10; ///< seconds running tasks get to stop after a stop signal (the CLI's)
+    const std::atomic<int>* stop_requested = nullptr; ///< with a schedule: polled by the root
 };
 
 /// The largest --work: 10^9 multiply-adds is about a second per item.
@@ -61,6 +66,9 @@ struct SquaresReport {
     uint128 expected = 0;
     MapTimes seconds;                 ///< the slowest rank's phase times
     std::vector<double> rank_compute; ///< each rank's compute seconds (collective path), by rank
+    std::uint64_t journaled = 0;      ///< squares taken from the journal, not computed again
+    std::uint64_t completed = 0;      ///< squares known at the end (scheduled path), journaled too
+    int stopped_by = 0;               ///< the stop signal that ended the run early (0: none)
 
     [[nodiscard]] bool ok() const { return checksum == expected; }
 };
@@ -73,6 +81,10 @@ struct SquaresReport {
 /// Refuses, with limit_error on every rank, a run whose gathered results would not fit in the
 /// root's available memory. Collective.
 void check_root_memory(const boost::mpi::communicator& comm, const SquaresOptions& o);
+
+/// What identifies a squares run in its journal: N alone. Item i's result is i*i whatever
+/// --input, --work, --gather, --schedule or --chunksize say, and whatever the rank count.
+[[nodiscard]] std::string journal_header(const SquaresOptions& o);
 
 /// Runs the squares map on `comm`; gathered results go to `sink` on rank 0 in input order, in one
 /// block (Sink::results) after the last collective, whether or not o.print asks to show them.

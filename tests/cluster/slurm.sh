@@ -70,7 +70,14 @@ on "$host" scancel --batch --signal=TERM "$stopped"
 step "wait for it to stop" wait_jobs "$host" 60 "$stopped"
 out=$work/rankpool-$stopped.out
 grep -q 'SIGTERM, passing it on' "$out" || fail "the batch script did not pass SIGTERM on"
-! grep -q '^{' "$out" || fail "the 60 s tasks ran to the end despite SIGTERM"
+# rankpool stops cleanly: no task ends, the report says why, and every rank exits 128 + 15.
+grep '^{' "$out" | python3 -c '
+import json, sys
+r = json.loads(sys.stdin.readline())
+assert r["detail"]["stopped_by"] == 15 and r["results"]["completed"] < 4 and not r["ok"], r
+' || fail "the 60 s tasks ran to the end despite SIGTERM, or no report said it stopped them"
+grep -q 'rankpool: stopped by SIGTERM: ' "$out" || fail "no 'stopped by SIGTERM' line"
+grep -q 'Exited with exit code 143' "$out" || fail "the ranks did not exit 143 (128 + SIGTERM)"
 echo "   $(job_lines "$host" "$stopped" | grep -o -E 'JobState=[A-Z_]+|ExitCode=[0-9:]+' | paste -sd' ')," \
   "the batch shell passed SIGTERM on and the ranks stopped before their tasks ended"
 

@@ -1,0 +1,112 @@
+// An append-only journal of finished tasks (index, result bytes), checksummed, for resuming. No
+// MPI.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace rankpool {
+
+/// Thrown when a journal cannot be used: another run's, corrupt before its last record, or a
+/// file that cannot be read or written. what() is one line.
+class journal_error : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+/// The CRC-32 (IEEE 802.3, zlib's) of `bytes`, continuing from `crc` (0 to start).
+[[nodiscard]] std::uint32_t crc32(std::span<const unsigned char> bytes, std::uint32_t crc = 0);
+
+/// The 64-bit FNV-1a hash of `bytes`, continuing from `h`: a fingerprint of a run's inputs.
+[[nodiscard]] std::uint64_t fnv1a64(std::span<const unsigned char> bytes,
+                                    std::uint64_t h = 0xcbf29ce484222325ULL);
+
+/// The file format. A journal is the 8 bytes `journal_magic`, then records, each framed as
+///   u32 length (of the payload, little-endian), u32 CRC-32 of the payload, payload.
+/// The first record's payload is 'H' then the header text (what identifies the run); every
+/// other record's payload is 'R', the task index (u64, little-endian), then its result's bytes.
+inline constexpr std::string_view journal_magic = "RPJRNL1\n";
+/// The largest payload a record may claim: a longer length is damage, not a record.
+inline constexpr std::uint32_t journal_max_payload = 64U << 20;
+
+/// One framed header record.
+[[nodiscard]] std::vector<unsigned char> journal_header_record(std::string_view header);
+/// One framed result record.
+[[nodiscard]] std::vector<unsigned char>
+journal_result_record(std::uint64_t index, std::span<const unsigned char> bytes);
+
+/// A task's result as the journal holds it.
+struct JournalEntry {
+    std::uint64_t index = 0;
+    std::vector<unsigned char> result;
+};
+
+/// What a journal's bytes hold, once validated.
+struct JournalContents {
+    std::string header;                ///< the header text
+    std::vector<JournalEntry> entries; ///< in the order they were written
+    std::uint64_t valid_bytes = 0;     ///< where the last whole record ends
+    std::uint64_t dropped_bytes = 0;   ///< a torn last record (a write cut short), dropped
+};
+
+/// Reads a journal's bytes. A damaged record at the end (cut short, a bad checksum on the last
+/// record, or nothing but zero bytes from there on, as a crash can leave) is a torn write:
+/// dropped, and counted in dropped_bytes. A damaged record followed by more records is
+/// corruption: journal_error naming the record (1 = the header), as is a length no record has
+/// (0 or over journal_max_payload) anywhere: no torn write leaves a whole, wrong length. Bytes
+/// that do not start with the magic are journal_error too. Empty bytes are a journal with no header
+/// (header empty).
+[[nodiscard]] JournalContents read_journal(std::span<const unsigned char> bytes);
+
+/// When a writer makes its records durable (fdatasync): after `records` records or `seconds`
+/// since the last time, whichever comes first, and always at sync() and close.
+struct JournalBatch {
+    std::uint64_t records = 1024;
+    double seconds = 1.0;
+};
+
+/// Appends result records to a journal file. Each record is written (write(2)) as it is
+/// appended, so a killed process loses none; fdatasync runs per batch, so a crash of the machine
+/// loses at most the last batch.
+class JournalWriter {
+public:
+    /// Opens (creating if missing) `path` for a run identified by `header`. An existing journal
+    /// is read first: its entries are returned by contents(); a torn tail is cut off; a header
+    /// that differs from `header` is journal_error ("... was written for other inputs").
+    JournalWriter(const std::string& path, const std::string& header, JournalBatch batch = {});
+    JournalWriter(const JournalWriter&) = delete;
+    JournalWriter& operator=(const JournalWriter&) = delete;
+    /// Syncs and closes (errors ignored here: call sync() to see them).
+    ~JournalWriter();
+
+    /// What the file held when opened (entries of earlier runs).
+    [[nodiscard]] const JournalContents& contents() const noexcept { return contents_; }
+    /// Appends task `index`'s result. Throws journal_error if the write fails.
+    void append(std::uint64_t index, std::span<const unsigned char> result);
+    /// Makes every appended record durable now.
+    void sync();
+    [[nodiscard]] const std::string& path() const noexcept { return path_; }
+
+private:
+    void write_all(std::span<const unsigned char> bytes);
+
+    std::string path_;
+    int fd_ = -1;
+    JournalBatch batch_;
+    JournalContents contents_;
+    std::uint64_t unsynced_ = 0;
+    std::chrono::steady_clock::time_point last_sync_;
+};
+
+/// The task indices in [0, n) that `contents` holds no result for, ascending: the tasks a resumed
+/// run still has to do. An index >= n is journal_error.
+[[nodiscard]] std::vector<std::uint64_t> journal_todo(const JournalContents& contents,
+                                                      std::uint64_t n);
+
+} // namespace rankpool

@@ -1,0 +1,279 @@
+// The journal's record format, its reader (validation, torn tails) and its append-only writer.
+#include "rankpool/journal.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <unistd.h>
+
+namespace rankpool {
+
+namespace {
+
+constexpr std::size_t frame_bytes = 8; // u32 length, u32 CRC-32
+
+std::array<std::uint32_t, 256> crc_table() {
+    std::array<std::uint32_t, 256> t{};
+    for (std::uint32_t i = 0; i < 256; ++i) {
+        std::uint32_t c = i;
+        for (int k = 0; k < 8; ++k) {
+            c = (c & 1U) != 0 ? 0xEDB88320U ^ (c >> 1) : c >> 1;
+        }
+        t[i] = c;
+    }
+    return t;
+}
+
+void put_le(std::vector<unsigned char>& out, std::uint64_t v, int bytes) {
+    for (int k = 0; k < bytes; ++k) {
+        out.push_back(static_cast<unsigned char>(v >> (8 * k)));
+    }
+}
+
+std::uint64_t get_le(const unsigned char* p, int bytes) {
+    std::uint64_t v = 0;
+    for (int k = bytes - 1; k >= 0; --k) {
+        v = (v << 8) | p[k];
+    }
+    return v;
+}
+
+std::vector<unsigned char> frame(std::span<const unsigned char> payload) {
+    std::vector<unsigned char> r;
+    r.reserve(frame_bytes + payload.size());
+    put_le(r, payload.size(), 4);
+    put_le(r, crc32(payload), 4);
+    r.insert(r.end(), payload.begin(), payload.end());
+    return r;
+}
+
+std::string errno_text() {
+    return std::strerror(errno);
+}
+
+/// Why the record at `o` is damaged, or empty when it is whole. `end` is where it ends.
+std::string check_record(std::span<const unsigned char> bytes, std::size_t o, bool first,
+                         std::size_t& end, bool& cut_short) {
+    cut_short = false;
+    if (bytes.size() - o < frame_bytes) {
+        cut_short = true;
+        return "cut short";
+    }
+    const auto len = get_le(bytes.data() + o, 4);
+    const auto crc = static_cast<std::uint32_t>(get_le(bytes.data() + o + 4, 4));
+    if (len == 0 || len > journal_max_payload) {
+        end = 0; // no torn write leaves a whole, wrong length: damage wherever it is
+        return "a length of " + std::to_string(len);
+    }
+    if (len > bytes.size() - o - frame_bytes) {
+        cut_short = true;
+        return "cut short";
+    }
+    end = o + frame_bytes + len;
+    const auto payload = bytes.subspan(o + frame_bytes, len);
+    if (crc32(payload) != crc) {
+        return "a bad checksum";
+    }
+    const unsigned char type = payload[0];
+    if (first ? type != 'H' : type != 'R' || len < 9) {
+        return "an unknown record type";
+    }
+    return {};
+}
+
+} // namespace
+
+std::uint32_t crc32(std::span<const unsigned char> bytes, std::uint32_t crc) {
+    static const auto table = crc_table();
+    crc = ~crc;
+    for (const unsigned char b : bytes) {
+        crc = table[(crc ^ b) & 0xFFU] ^ (crc >> 8);
+    }
+    return ~crc;
+}
+
+std::uint64_t fnv1a64(std::span<const unsigned char> bytes, std::uint64_t h) {
+    for (const unsigned char b : bytes) {
+        h = (h ^ b) * 0x100000001b3ULL;
+    }
+    return h;
+}
+
+std::vector<unsigned char> journal_header_record(std::string_view header) {
+    std::vector<unsigned char> payload = {'H'};
+    payload.insert(payload.end(), header.begin(), header.end());
+    return frame(payload);
+}
+
+std::vector<unsigned char> journal_result_record(std::uint64_t index,
+                                                 std::span<const unsigned char> bytes) {
+    std::vector<unsigned char> payload = {'R'};
+    put_le(payload, index, 8);
+    payload.insert(payload.end(), bytes.begin(), bytes.end());
+    return frame(payload);
+}
+
+JournalContents read_journal(std::span<const unsigned char> bytes) {
+    JournalContents c;
+    const auto magic = std::span(reinterpret_cast<const unsigned char*>(journal_magic.data()),
+                                 journal_magic.size());
+    const std::size_t head = std::min(bytes.size(), magic.size());
+    if (!std::equal(bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(head),
+                    magic.begin())) {
+        throw journal_error("not a rankpool journal (its first bytes are not '" +
+                            std::string(journal_magic.substr(0, 7)) + "')");
+    }
+    if (bytes.size() < magic.size()) {
+        c.dropped_bytes = bytes.size(); // the magic itself was cut short
+        return c;
+    }
+    std::size_t o = magic.size();
+    c.valid_bytes = o;
+    for (std::uint64_t record = 1; o < bytes.size(); ++record) {
+        const auto rest = bytes.subspan(o);
+        if (std::all_of(rest.begin(), rest.end(), [](unsigned char b) { return b == 0; })) {
+            c.dropped_bytes = rest.size(); // a crash can leave the file longer than its data
+            break;
+        }
+        std::size_t end = 0;
+        bool cut_short = false;
+        const std::string damage = check_record(bytes, o, record == 1, end, cut_short);
+        if (!damage.empty()) {
+            if (cut_short || end == bytes.size()) {
+                c.dropped_bytes = rest.size(); // the last record, torn: dropped
+                break;
+            }
+            throw journal_error("record " + std::to_string(record) + " (at byte " +
+                                std::to_string(o) + ") has " + damage +
+                                " and more records follow it: the journal is corrupt");
+        }
+        const auto payload = bytes.subspan(o + frame_bytes + 1, end - o - frame_bytes - 1);
+        if (record == 1) {
+            c.header.assign(payload.begin(), payload.end());
+        } else {
+            c.entries.push_back({get_le(payload.data(), 8),
+                                 std::vector<unsigned char>(payload.begin() + 8, payload.end())});
+        }
+        o = end;
+        c.valid_bytes = o;
+    }
+    return c;
+}
+
+std::vector<std::uint64_t> journal_todo(const JournalContents& contents, std::uint64_t n) {
+    std::vector<bool> done(n, false);
+    for (const auto& e : contents.entries) {
+        if (e.index >= n) {
+            throw journal_error("holds task " + std::to_string(e.index) + " of a run of " +
+                                std::to_string(n) + " tasks");
+        }
+        done[e.index] = true;
+    }
+    std::vector<std::uint64_t> todo;
+    for (std::uint64_t i = 0; i < n; ++i) {
+        if (!done[i]) {
+            todo.push_back(i);
+        }
+    }
+    return todo;
+}
+
+JournalWriter::JournalWriter(const std::string& path, const std::string& header, JournalBatch batch)
+    : path_(path), batch_(batch), last_sync_(std::chrono::steady_clock::now()) {
+    const std::string where = "journal '" + path + "'";
+    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd_ < 0) {
+        throw journal_error(where + " cannot be opened: " + errno_text());
+    }
+    try {
+        std::vector<unsigned char> bytes;
+        unsigned char buf[1 << 16];
+        for (;;) {
+            const ssize_t got = ::read(fd_, buf, sizeof buf);
+            if (got < 0 && errno == EINTR) {
+                continue;
+            }
+            if (got < 0) {
+                throw journal_error(where + " cannot be read: " + errno_text());
+            }
+            if (got == 0) {
+                break;
+            }
+            bytes.insert(bytes.end(), buf, buf + got);
+        }
+        try {
+            contents_ = read_journal(bytes);
+        } catch (const journal_error& e) {
+            throw journal_error(where + ": " + e.what());
+        }
+        if (!contents_.header.empty() && contents_.header != header) {
+            throw journal_error(where + " was written for other inputs (it holds a run of '" +
+                                contents_.header + "', this is a run of '" + header +
+                                "'): give another file, or delete it to start over");
+        }
+        if (contents_.header.empty()) { // new (or torn before its header was whole)
+            contents_ = {};
+            if (::ftruncate(fd_, 0) != 0) {
+                throw journal_error(where + " cannot be truncated: " + errno_text());
+            }
+            std::vector<unsigned char> start(journal_magic.begin(), journal_magic.end());
+            const auto h = journal_header_record(header);
+            start.insert(start.end(), h.begin(), h.end());
+            ::lseek(fd_, 0, SEEK_SET);
+            write_all(start);
+            contents_.header = header;
+            contents_.valid_bytes = start.size();
+            ++unsynced_;
+            sync();
+        } else if (contents_.dropped_bytes > 0 &&
+                   ::ftruncate(fd_, static_cast<off_t>(contents_.valid_bytes)) != 0) {
+            throw journal_error(where + " cannot be truncated: " + errno_text());
+        }
+        ::lseek(fd_, static_cast<off_t>(contents_.valid_bytes), SEEK_SET);
+    } catch (...) {
+        ::close(fd_);
+        throw;
+    }
+}
+
+JournalWriter::~JournalWriter() {
+    if (unsynced_ > 0) {
+        ::fdatasync(fd_);
+    }
+    ::close(fd_);
+}
+
+void JournalWriter::write_all(std::span<const unsigned char> bytes) {
+    while (!bytes.empty()) {
+        const ssize_t put = ::write(fd_, bytes.data(), bytes.size());
+        if (put < 0 && errno == EINTR) {
+            continue;
+        }
+        if (put < 0) {
+            throw journal_error("journal '" + path_ + "' cannot be written: " + errno_text());
+        }
+        bytes = bytes.subspan(static_cast<std::size_t>(put));
+    }
+}
+
+void JournalWriter::append(std::uint64_t index, std::span<const unsigned char> result) {
+    write_all(journal_result_record(index, result));
+    ++unsynced_;
+    const auto now = std::chrono::steady_clock::now();
+    if (unsynced_ >= batch_.records ||
+        std::chrono::duration<double>(now - last_sync_).count() >= batch_.seconds) {
+        sync();
+    }
+}
+
+void JournalWriter::sync() {
+    if (unsynced_ > 0 && ::fdatasync(fd_) != 0) {
+        throw journal_error("journal '" + path_ + "' cannot be synced: " + errno_text());
+    }
+    unsynced_ = 0;
+    last_sync_ = std::chrono::steady_clock::now();
+}
+
+} // namespace rankpool

@@ -1,0 +1,183 @@
+// The journal's format byte by byte: framing, checksums, torn tails dropped, corruption refused.
+#include <cstdio>
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <unistd.h>
+#include <vector>
+
+#include <doctest/doctest.h>
+
+#include "rankpool/journal.hpp"
+
+using namespace rankpool;
+
+namespace {
+
+using Bytes = std::vector<unsigned char>;
+
+Bytes text(std::string_view s) {
+    return {s.begin(), s.end()};
+}
+
+void append(Bytes& to, const Bytes& b) {
+    to.insert(to.end(), b.begin(), b.end());
+}
+
+/// A journal of header "h" and results 7 -> "ab", 2 -> "" (no bytes), 5 -> "xyz".
+Bytes sample() {
+    Bytes j = text(journal_magic);
+    append(j, journal_header_record("h"));
+    append(j, journal_result_record(7, text("ab")));
+    append(j, journal_result_record(2, {}));
+    append(j, journal_result_record(5, text("xyz")));
+    return j;
+}
+
+std::string temp_path(const char* name) {
+    return "/tmp/rankpool-journal-test-" + std::to_string(::getpid()) + "-" + name;
+}
+
+Bytes file_bytes(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+void write_file(const std::string& path, const Bytes& b) {
+    std::ofstream(path, std::ios::binary)
+        .write(reinterpret_cast<const char*>(b.data()), static_cast<std::streamsize>(b.size()));
+}
+
+} // namespace
+
+TEST_CASE("crc32 is zlib's CRC-32") {
+    CHECK(crc32(text("")) == 0U);
+    CHECK(crc32(text("123456789")) == 0xCBF43926U);
+    CHECK(crc32(text("6789"), crc32(text("12345"))) == 0xCBF43926U);
+    CHECK(fnv1a64(text("a")) == 0xaf63dc4c8601ec8cULL);
+}
+
+TEST_CASE("a record's bytes: length, CRC-32, type, index, result, little-endian") {
+    const Bytes r = journal_result_record(0x0102, text("ab"));
+    // payload: 'R', index as 8 bytes, "ab": 11 bytes
+    const Bytes payload = {'R', 0x02, 0x01, 0, 0, 0, 0, 0, 0, 'a', 'b'};
+    const std::uint32_t c = crc32(payload);
+    Bytes expected = {11,
+                      0,
+                      0,
+                      0,
+                      static_cast<unsigned char>(c),
+                      static_cast<unsigned char>(c >> 8),
+                      static_cast<unsigned char>(c >> 16),
+                      static_cast<unsigned char>(c >> 24)};
+    append(expected, payload);
+    CHECK(r == expected);
+    const Bytes h = journal_header_record("hi");
+    CHECK(h.size() == 8 + 3);
+    CHECK(h[0] == 3);
+    CHECK(h[8] == 'H');
+}
+
+TEST_CASE("a whole journal reads back in order") {
+    const Bytes j = sample();
+    const auto c = read_journal(j);
+    CHECK(c.header == "h");
+    REQUIRE(c.entries.size() == 3);
+    CHECK(c.entries[0].index == 7);
+    CHECK(c.entries[0].result == text("ab"));
+    CHECK(c.entries[1].index == 2);
+    CHECK(c.entries[1].result.empty());
+    CHECK(c.entries[2].result == text("xyz"));
+    CHECK(c.valid_bytes == j.size());
+    CHECK(c.dropped_bytes == 0);
+    CHECK(journal_todo(c, 9) == std::vector<std::uint64_t>{0, 1, 3, 4, 6, 8});
+    CHECK_THROWS_AS((void)journal_todo(c, 7), journal_error);
+}
+
+TEST_CASE("empty bytes are a journal without a header") {
+    const auto c = read_journal({});
+    CHECK(c.header.empty());
+    CHECK(c.entries.empty());
+}
+
+TEST_CASE("a last record cut short at any byte is dropped, never misread") {
+    const Bytes j = sample();
+    const std::size_t last = j.size() - (8 + 1 + 8 + 3);
+    for (std::size_t cut = last + 1; cut < j.size(); ++cut) {
+        CAPTURE(cut);
+        const Bytes torn(j.begin(), j.begin() + static_cast<std::ptrdiff_t>(cut));
+        const auto c = read_journal(torn);
+        CHECK(c.entries.size() == 2);
+        CHECK(c.valid_bytes == last);
+        CHECK(c.dropped_bytes == cut - last);
+    }
+}
+
+TEST_CASE("a last record with a bad checksum, or zeros after the data, is dropped") {
+    Bytes j = sample();
+    j.back() ^= 0x01; // the result's last byte
+    auto c = read_journal(j);
+    CHECK(c.entries.size() == 2);
+    CHECK(c.dropped_bytes == 8 + 1 + 8 + 3);
+
+    Bytes z = sample();
+    z.insert(z.end(), 4096, 0);
+    c = read_journal(z);
+    CHECK(c.entries.size() == 3);
+    CHECK(c.dropped_bytes == 4096);
+}
+
+TEST_CASE("damage before the last record is an error naming the record") {
+    Bytes j = sample();
+    j[8 + 8 + 2 + 8 + 9] ^= 0x01; // record 2's 'a'
+    CHECK_THROWS_WITH_AS((void)read_journal(j),
+                         "record 2 (at byte 18) has a bad checksum and more records follow it: the "
+                         "journal is corrupt",
+                         journal_error);
+    Bytes len = sample();
+    len[18 + 3] = 0x7f; // record 2 claims a huge length
+    CHECK_THROWS_AS((void)read_journal(len), journal_error);
+    Bytes magic = sample();
+    magic[0] = 'X';
+    CHECK_THROWS_WITH_AS((void)read_journal(magic),
+                         "not a rankpool journal (its first bytes are not 'RPJRNL1')",
+                         journal_error);
+}
+
+TEST_CASE("the writer creates, appends, reopens, cuts a torn tail and refuses other runs") {
+    const std::string path = temp_path("writer");
+    std::remove(path.c_str());
+    {
+        JournalWriter w(path, "run A", {2, 100});
+        CHECK(w.contents().entries.empty());
+        w.append(3, text("c"));
+        w.append(1, text("a"));
+    }
+    Bytes expected = text(journal_magic);
+    append(expected, journal_header_record("run A"));
+    append(expected, journal_result_record(3, text("c")));
+    append(expected, journal_result_record(1, text("a")));
+    CHECK(file_bytes(path) == expected);
+
+    Bytes torn = expected;
+    append(torn, Bytes{5, 0, 0}); // a record's first bytes
+    write_file(path, torn);
+    {
+        JournalWriter w(path, "run A");
+        CHECK(w.contents().entries.size() == 2);
+        CHECK(w.contents().dropped_bytes == 3);
+        w.append(0, text("z"));
+        w.sync();
+    }
+    append(expected, journal_result_record(0, text("z")));
+    CHECK(file_bytes(path) == expected);
+
+    CHECK_THROWS_WITH_AS(JournalWriter(path, "run B"),
+                         ("journal '" + path +
+                          "' was written for other inputs (it holds a run of 'run A', this is a "
+                          "run of 'run B'): give another file, or delete it to start over")
+                             .c_str(),
+                         journal_error);
+    CHECK(file_bytes(path) == expected); // refused: untouched
+    std::remove(path.c_str());
+}
