@@ -499,6 +499,7 @@ ExecutionSummary execute_erased(const boost::mpi::communicator& comm, std::uint6
     // Worker numbers: every rank but a root that only dispatches (a lone root always works).
     const bool root_works = options.root_works || ex.size() == 1;
     std::vector<int> worker_of_rank;
+    worker_of_rank.reserve(static_cast<std::size_t>(ex.size()));
     int workers = 0;
     for (int r = 0; r < ex.size(); ++r) {
         worker_of_rank.push_back(r != options.root || root_works ? workers++ : -1);

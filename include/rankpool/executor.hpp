@@ -73,9 +73,9 @@ ExecutionSummary execute(const boost::mpi::communicator& comm, std::uint64_t n, 
                          OnResult&& on_result, const ExecutorOptions& options = {},
                          std::span<const double> costs = {}) {
     constexpr bool takes_token = std::is_invocable_v<F&, std::uint64_t, const StopToken&>;
-    using R =
-        std::conditional_t<takes_token, std::invoke_result<F&, std::uint64_t, const StopToken&>,
-                           std::invoke_result<F&, std::uint64_t>>::type;
+    using R = typename std::conditional_t<takes_token,
+                                          std::invoke_result<F&, std::uint64_t, const StopToken&>,
+                                          std::invoke_result<F&, std::uint64_t>>::type;
     static_assert(std::is_trivially_copyable_v<R>, "results travel as bytes");
     const detail::ErasedTask erased = [&task](std::uint64_t i, void* out, const StopToken& stop) {
         R r;
