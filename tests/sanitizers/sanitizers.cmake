@@ -11,10 +11,7 @@ set(RANKPOOL_SANITIZER_ENVIRONMENT
   "ASAN_OPTIONS=detect_leaks=1:fast_unwind_on_malloc=0:check_initialization_order=1:strict_init_order=1:detect_stack_use_after_return=1"
   "LSAN_OPTIONS=suppressions=${_rankpool_sanitizers}/lsan.supp:print_suppressions=0"
   "UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1"
-  "TSAN_OPTIONS=suppressions=${_rankpool_sanitizers}/tsan.supp:halt_on_error=1:second_deadlock_stack=1"
-  # Open MPI loads its components with dlopen and unloads them in MPI_Finalize: leaks found
-  # after that would have no symbols to suppress by. Keep them loaded.
-  "OMPI_MCA_mca_base_component_disable_dlclose=1")
+  "TSAN_OPTIONS=suppressions=${_rankpool_sanitizers}/tsan.supp:halt_on_error=1:second_deadlock_stack=1")
 
 function(rankpool_sanitizer_environment)
   if(NOT RANKPOOL_SANITIZE)
