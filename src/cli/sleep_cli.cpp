@@ -61,8 +61,8 @@ std::vector<double> durations(const SleepArgs& a) {
                           "way");
     }
     for (const auto& line : parse_arg_lines(read_file(a.arg_file, "--arg-file"))) {
-        seconds.push_back(parse_seconds(
-            line.text, "--arg-file " + a.arg_file + " line " + std::to_string(line.number)));
+        seconds.push_back(parse_seconds(line.text, "--arg-file " + a.arg_file + " line " +
+                                                       std::to_string(line.number)));
     }
     return seconds;
 }

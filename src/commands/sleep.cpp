@@ -39,8 +39,8 @@ SleepReport run_sleep(const boost::mpi::communicator& comm, const SleepOptions& 
     }
     if (root) {
         r.lower_bound = makespan_lower_bound(costs, r.workers);
-        r.predicted = simulate_makespan(costs, r.workers, o.executor.schedule,
-                                        o.executor.chunksize, o.executor.longest_first);
+        r.predicted = simulate_makespan(costs, r.workers, o.executor.schedule, o.executor.chunksize,
+                                        o.executor.longest_first);
     }
     if (!o.quiet && comm.rank() == o.executor.root) {
         sink.begin({"seconds", "slept", "Done ", n, true});
