@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
-# Installs what rankpool builds and runs with, from Debian 12's packages, and what the cluster
-# tests run on (scripts/testbed: iproute2 for the test hosts, munge and Slurm's daemons and
-# clients for the test cluster, python3 to read the JSON reports), and what the scaling scripts
-# plot and fit with (python3-numpy, python3-matplotlib; numpy also loads the .npy files that
-# `--output` writes in the tests), and GNU parallel, which scripts/bench-run.sh compares
-# `rankpool run` with.
+# Installs what rankpool builds and runs with, from Debian 12's packages, what the checks use
+# (clang-format, clang-tidy; g++ brings the sanitizers' runtimes), what the cluster tests run on
+# (scripts/testbed: iproute2 for the test hosts, munge and Slurm's daemons and clients for the
+# test cluster, python3 to read the JSON reports), what the scaling scripts plot and fit with
+# (python3-numpy, python3-matplotlib; numpy also loads the .npy files that `--output` writes in
+# the tests), and GNU parallel, which scripts/bench-run.sh compares `rankpool run` with.
 set -euo pipefail
 packages=(openmpi-bin libopenmpi-dev libboost-mpi-dev libboost-serialization-dev doctest-dev
-          libcli11-dev nlohmann-json3-dev cmake g++ make clang-format
+          libcli11-dev nlohmann-json3-dev cmake g++ make clang-format clang-tidy
           iproute2 munge slurm-wlm slurmctld slurmd slurm-client python3
           python3-numpy python3-matplotlib parallel)
 missing=()

@@ -962,6 +962,7 @@ ExecutionSummary execute_erased(const boost::mpi::communicator& comm, const Task
     const boost::mpi::communicator ex(comm, boost::mpi::comm_duplicate);
     // Worker numbers: every rank but a root that only dispatches.
     std::vector<int> worker_of_rank;
+    worker_of_rank.reserve(static_cast<std::size_t>(ex.size()));
     int workers = 0;
     for (int r = 0; r < ex.size(); ++r) {
         worker_of_rank.push_back(r != options.root || setup.root_work.works ? workers++ : -1);

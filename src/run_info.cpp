@@ -29,6 +29,8 @@ RankInfo local_rank_info() {
     CPU_ZERO(&set);
     const int allowed = sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set) : 0;
     return {processor_name(), static_cast<std::uint64_t>(getpid()),
+            // glibc declares rusage's fields inside unions:
+            // NOLINTNEXTLINE(cppcoreguidelines-pro-type-union-access)
             static_cast<std::uint64_t>(u.ru_maxrss) * 1024u,
             static_cast<int>(sysconf(_SC_NPROCESSORS_ONLN)), allowed};
 }

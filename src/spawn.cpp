@@ -156,6 +156,7 @@ Intercomm spawn(const boost::mpi::communicator& comm, const std::string& command
     }
     std::vector<std::string> args = argv; // MPI_Comm_spawn takes char**, not const char**
     std::vector<char*> cargs;
+    cargs.reserve(args.size() + 1);
     for (auto& a : args) {
         cargs.push_back(a.data());
     }

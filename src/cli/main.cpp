@@ -118,10 +118,10 @@ int main(int argc, char** argv) {
         // Possibly raised on this rank alone: the others may be inside a collective, so end the
         // whole job rather than wait in MPI_Finalize.
         report_escaped(world, out, "out of memory (std::bad_alloc)");
-        env.abort(cli::exit_failure);
+        boost::mpi::environment::abort(cli::exit_failure);
     } catch (const std::exception& e) {
         report_escaped(world, out, e.what());
-        env.abort(cli::exit_failure);
+        boost::mpi::environment::abort(cli::exit_failure);
     }
     out.flush();
     if (const std::string why = out.write_error(); !why.empty()) {

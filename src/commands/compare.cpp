@@ -1,6 +1,7 @@
 // `rankpool compare N`: the same CPU worker run serially, on two threads and on two ranks.
 #include "compare.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <sched.h>
@@ -129,12 +130,8 @@ void set_speedups(std::vector<CompareRow>& rows) {
 }
 
 bool CompareReport::ok() const {
-    for (const auto& r : rows) {
-        if (!r.skipped && r.result != expected) {
-            return false;
-        }
-    }
-    return true;
+    return std::ranges::all_of(rows,
+                               [this](const auto& r) { return r.skipped || r.result == expected; });
 }
 
 CompareReport run_compare(const boost::mpi::communicator& comm, const CompareOptions& o) {
@@ -229,8 +226,8 @@ std::vector<std::string> to_text(const CompareReport& r) {
                       row.note.empty() ? "" : "  (", row.note.c_str());
         lines.emplace_back(std::string(line) + (row.note.empty() ? "" : ")"));
     }
-    lines.push_back("In C++ the threads run in parallel: there is no GIL, unlike the Python "
-                    "original.");
+    lines.emplace_back("In C++ the threads run in parallel: there is no GIL, unlike the Python "
+                       "original.");
     lines.push_back(r.ok()
                         ? "Every way computed " + std::to_string(compare_tasks) + " * " +
                               std::to_string(r.options.repeat) + " * sum_of_squares(" +

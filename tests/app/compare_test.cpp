@@ -26,7 +26,7 @@ TEST_CASE("expected_result counts both workers") {
 
 TEST_CASE("serial and threads rows compute 2 * repeat * n(n-1)(2n-1)/6 and are timed") {
     const CompareOptions o{100, 500};
-    const uint128 formula = 2 * 500 * (99 * 100 * 199 / 6); // 328350000
+    const uint128 formula = uint128{2} * 500 * (99 * 100 * 199 / 6); // 328350000
     const auto s = run_serial(o);
     CHECK(s.way == "serial");
     CHECK(s.workers == 1);

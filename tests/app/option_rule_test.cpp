@@ -170,7 +170,7 @@ TEST_CASE("sleep: the task list from a file, and the contradictions refused") {
     std::ofstream(path) << "# durations\n0.25\n\n  # indented comment\n0\r\n1.5"; // no final \n
     const auto r = parse({"sleep", "--arg-file", path});
     REQUIRE(r.command);
-    CHECK(r.command->options["seconds"] == nlohmann::json::parse("[0.25, 0, 1.5]"));
+    CHECK(r.command->options["seconds"] == nlohmann::ordered_json::parse("[0.25, 0, 1.5]"));
 
     const auto both = parse({"sleep", "1", "--arg-file", path});
     CHECK(both.exit_code == 2);
@@ -191,7 +191,7 @@ TEST_CASE("sleep: the task list from a file, and the contradictions refused") {
 TEST_CASE("sleep: a task count nothing could hold is refused before any work") {
     std::vector<std::string> args = {"sleep"};
     for (int i = 0; i < 1000; ++i) {
-        args.push_back("0");
+        args.emplace_back("0");
     }
     args.insert(args.end(), {"--repeat", "100000000"});
     const auto r = parse(args);

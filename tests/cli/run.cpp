@@ -171,7 +171,11 @@ double cpu_seconds(int pid) {
 
 void check_refusals(const Refusals& cases, const std::vector<int>& rank_counts) {
     for (const int ranks : rank_counts) {
-        for (const auto& [args, message] : cases) {
+        for (const auto& refusal : cases) {
+            // Named copies, not a structured binding: CAPTURE's lambda cannot name one in
+            // clang 14 (clang-tidy's compiler).
+            const auto& args = refusal.first;
+            const std::string& message = refusal.second;
             CAPTURE(ranks);
             CAPTURE(message);
             const auto r = run_rankpool(ranks, args);

@@ -84,7 +84,9 @@ TEST_CASE("--json: makespan, lower bound, results in order, every schedule") {
 TEST_CASE("the report predicts each schedule's makespan for the tutorial's tasks") {
     const std::vector<std::pair<std::string, double>> expected = {
         {"static", 0.9}, {"cyclic", 0.6}, {"dynamic", 0.5}, {"guided", 0.9}};
-    for (const auto& [schedule, predicted] : expected) {
+    for (const auto& e : expected) {
+        const std::string& schedule = e.first; // CAPTURE cannot name a binding in clang 14
+        const double predicted = e.second;
         CAPTURE(schedule);
         const auto r = run_rankpool(
             4, {"sleep", "0.5", "0.4", "0.3", "0.2", "0.1", "--json", "--schedule", schedule});
