@@ -34,6 +34,7 @@
 
 #include "rankpool/buffer.hpp"
 #include "rankpool/map.hpp"
+#include "rankpool/mpi_env.hpp"
 #include "rankpool/ordering.hpp"
 #include "rankpool/partition.hpp"
 #include "rankpool/run_info.hpp"
@@ -215,19 +216,6 @@ bool stop_at_failure(const ExecutorOptions& o) {
     return o.retries == 0 && o.effective_halt().stops_at_first_failure();
 }
 
-ThreadLevel thread_level_of(int provided) {
-    switch (provided) {
-    case MPI_THREAD_SINGLE:
-        return ThreadLevel::single;
-    case MPI_THREAD_FUNNELED:
-        return ThreadLevel::funneled;
-    case MPI_THREAD_SERIALIZED:
-        return ThreadLevel::serialized;
-    default:
-        return ThreadLevel::multiple;
-    }
-}
-
 /// Collective: the root checks the tasks and MPI's thread level and tells every rank; every rank
 /// throws the same error, or none does.
 Setup agree(const boost::mpi::communicator& comm, const Tasks& tasks, const ExecutorOptions& o) {
@@ -251,9 +239,7 @@ Setup agree(const boost::mpi::communicator& comm, const Tasks& tasks, const Exec
         }
         info[1] = tasks.count();
         info[2] = tasks.has_payloads() ? 1 : 0;
-        int provided = MPI_THREAD_SINGLE;
-        MPI_Query_thread(&provided);
-        info[3] = static_cast<std::uint64_t>(thread_level_of(provided));
+        info[3] = static_cast<std::uint64_t>(provided_thread_level());
         info[4] = o.on_attempt ? 1 : 0;
     }
     MPI_Bcast(info, 5, MPI_UINT64_T, o.root, comm);

@@ -9,6 +9,7 @@
 
 #include <mpi.h>
 
+#include "rankpool/mpi_env.hpp"
 #include "rankpool/spawn.hpp"
 
 namespace rankpool {
@@ -26,25 +27,6 @@ constexpr int tag_bandwidth = probe_tag_first + 4;
 /// progress before it starts sleeping too.
 constexpr auto quiet_poll = std::chrono::microseconds(200);
 constexpr auto spin_for = std::chrono::milliseconds(1);
-
-/// Sets MPI_ERRORS_RETURN on a communicator and restores its previous handler on scope exit.
-class ErrorsReturn {
-public:
-    explicit ErrorsReturn(MPI_Comm comm) : comm_(comm) {
-        MPI_Comm_get_errhandler(comm_, &previous_);
-        MPI_Comm_set_errhandler(comm_, MPI_ERRORS_RETURN);
-    }
-    ErrorsReturn(const ErrorsReturn&) = delete;
-    ErrorsReturn& operator=(const ErrorsReturn&) = delete;
-    ~ErrorsReturn() {
-        MPI_Comm_set_errhandler(comm_, previous_);
-        MPI_Errhandler_free(&previous_);
-    }
-
-private:
-    MPI_Comm comm_;
-    MPI_Errhandler previous_ = MPI_ERRHANDLER_NULL;
-};
 
 /// Buffers of requests given up on or let go: MPI may still write into them or read from them,
 /// so they live as long as the process. Never freed.

@@ -7,6 +7,8 @@
 #include <system_error>
 #include <unistd.h>
 
+#include "rankpool/mpi_env.hpp"
+
 namespace rankpool {
 
 namespace {
@@ -34,25 +36,6 @@ public:
 
 private:
     MPI_Info info_ = MPI_INFO_NULL;
-};
-
-/// Sets MPI_ERRORS_RETURN on a communicator and restores its previous handler on scope exit.
-class ErrorsReturn {
-public:
-    explicit ErrorsReturn(MPI_Comm comm) : comm_(comm) {
-        MPI_Comm_get_errhandler(comm_, &previous_);
-        MPI_Comm_set_errhandler(comm_, MPI_ERRORS_RETURN);
-    }
-    ErrorsReturn(const ErrorsReturn&) = delete;
-    ErrorsReturn& operator=(const ErrorsReturn&) = delete;
-    ~ErrorsReturn() {
-        MPI_Comm_set_errhandler(comm_, previous_);
-        MPI_Errhandler_free(&previous_);
-    }
-
-private:
-    MPI_Comm comm_;
-    MPI_Errhandler previous_ = MPI_ERRHANDLER_NULL;
 };
 
 } // namespace

@@ -8,6 +8,7 @@
 #include "rankpool/lifeline.hpp"
 #include "rankpool/map.hpp"
 #include "rankpool/memory.hpp"
+#include "rankpool/mpi_env.hpp"
 #include "rankpool/ordering.hpp"
 #include "rankpool/parse.hpp"
 #include "rankpool/partition.hpp"

@@ -1,6 +1,7 @@
 // The JSON envelope every command's report has: who ran it, with what, where, and its own part.
 #include <mpi.h>
 
+#include "rankpool/mpi_env.hpp"
 #include "rankpool/run_info.hpp"
 
 #include "output.hpp"
@@ -23,28 +24,13 @@ std::string mpi_library_version() {
     return s;
 }
 
-const char* thread_level_name(int level) {
-    switch (level) {
-    case MPI_THREAD_SINGLE:
-        return "single";
-    case MPI_THREAD_FUNNELED:
-        return "funneled";
-    case MPI_THREAD_SERIALIZED:
-        return "serialized";
-    default:
-        return "multiple";
-    }
-}
-
 nlohmann::ordered_json mpi_info() {
     int major = 0;
     int minor = 0;
     MPI_Get_version(&major, &minor);
-    int level = MPI_THREAD_SINGLE;
-    MPI_Query_thread(&level);
     return {{"library", mpi_library_version()},
             {"standard", std::to_string(major) + "." + std::to_string(minor)},
-            {"thread_level", thread_level_name(level)}};
+            {"thread_level", std::string(to_string(provided_thread_level()))}};
 }
 
 } // namespace

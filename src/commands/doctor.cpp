@@ -7,6 +7,7 @@
 
 #include <mpi.h>
 
+#include "rankpool/mpi_env.hpp"
 #include "rankpool/run_info.hpp"
 #include "rankpool/spawn.hpp"
 
@@ -70,21 +71,6 @@ std::string mpi_library_line() {
     MPI_Get_library_version(text, &len);
     const std::string s(text, static_cast<std::size_t>(len));
     return s.substr(0, s.find_first_of(",\n"));
-}
-
-std::string thread_level_name() {
-    int level = MPI_THREAD_SINGLE;
-    MPI_Query_thread(&level);
-    switch (level) {
-    case MPI_THREAD_SINGLE:
-        return "single";
-    case MPI_THREAD_FUNNELED:
-        return "funneled";
-    case MPI_THREAD_SERIALIZED:
-        return "serialized";
-    default:
-        return "multiple";
-    }
 }
 
 RankFacts local_facts(int rank, const std::optional<LaunchFacts>& launch) {
@@ -595,7 +581,7 @@ DoctorReport run_doctor(const boost::mpi::communicator& comm, const DoctorOption
         r.launch = mine.launch;
         r.spawn_unsupported = spawn_unsupported_reason(std::getenv);
         r.mpi_library = mpi_library_line();
-        r.thread_level = thread_level_name();
+        r.thread_level = std::string(to_string(provided_thread_level()));
         r.hosts = summarize_hosts(r.facts);
         r.pitfalls = find_pitfalls(r);
     }
