@@ -52,12 +52,13 @@ std::vector<std::uint64_t> task_order(std::uint64_t n, std::span<const double> c
 Dispatcher::Dispatcher(std::vector<std::uint64_t> order, int workers, Schedule schedule,
                        std::uint64_t chunksize)
     : order_(std::move(order)), workers_(workers), schedule_(schedule), chunksize_(chunksize),
-      remaining_(order_.size()), position_(static_cast<std::size_t>(std::max(workers, 0)), 0) {
+      remaining_(order_.size()), position_(static_cast<std::size_t>(std::max(workers, 0)), 0),
+      chunker_(order_.size(), std::max(workers, 1)) {
     if (workers < 1) {
         throw std::invalid_argument("a dispatcher needs at least one worker");
     }
-    if (chunksize < 1) {
-        throw std::invalid_argument("chunksize must be >= 1");
+    if (chunksize == chunksize_auto && schedule != Schedule::dynamic) {
+        throw std::invalid_argument("chunksize auto needs the dynamic schedule");
     }
 }
 
@@ -93,7 +94,9 @@ std::span<const std::uint64_t> Dispatcher::next(int worker) {
     case Schedule::dynamic:
     case Schedule::guided: {
         std::uint64_t size = chunksize_;
-        if (schedule_ == Schedule::guided) {
+        if (adaptive()) {
+            size = std::max<std::uint64_t>(1, chunker_.next(n - cursor_, times_));
+        } else if (schedule_ == Schedule::guided) {
             const auto W = static_cast<std::uint64_t>(workers_);
             size = std::max(chunksize_, (n - cursor_ + W - 1) / W);
         }
@@ -108,6 +111,9 @@ std::span<const std::uint64_t> Dispatcher::next(int worker) {
 }
 
 std::uint64_t max_chunk(std::uint64_t n, int workers, Schedule schedule, std::uint64_t chunksize) {
+    if (chunksize == chunksize_auto) {
+        return std::min(std::max<std::uint64_t>(n, 1), max_auto_chunk(n, workers));
+    }
     const auto W = static_cast<std::uint64_t>(std::max(workers, 1));
     const std::uint64_t share = n / W + (n % W != 0 ? 1 : 0);
     switch (schedule) {
@@ -128,6 +134,8 @@ double simulate_makespan(std::span<const double> costs, int workers, Schedule sc
     // Event simulation: the worker that becomes free first asks for its next chunk.
     using Free = std::pair<double, int>; // (time it becomes free, worker)
     std::priority_queue<Free, std::vector<Free>, std::greater<>> idle;
+    std::vector<std::uint64_t> running(static_cast<std::size_t>(std::max(workers, 0)), 0);
+    std::vector<double> started(running.size(), 0.0);
     for (int w = 0; w < workers; ++w) {
         idle.emplace(0.0, w);
     }
@@ -135,7 +143,13 @@ double simulate_makespan(std::span<const double> costs, int workers, Schedule sc
     while (!idle.empty()) {
         const auto [t, w] = idle.top();
         idle.pop();
+        const auto u = static_cast<std::size_t>(w);
+        if (running[u] > 0) {
+            d.observe(running[u], t - started[u]);
+        }
         const auto chunk = d.next(w);
+        running[u] = chunk.size();
+        started[u] = t;
         if (chunk.empty()) {
             makespan = std::max(makespan, t);
             continue;

@@ -7,6 +7,8 @@
 #include <string_view>
 #include <vector>
 
+#include "rankpool/chunking.hpp"
+
 namespace rankpool {
 
 /// How tasks are handed to workers.
@@ -30,7 +32,9 @@ enum class Schedule {
 /// bookkeeping: the executor asks it for a worker's next chunk whenever that worker is idle.
 class Dispatcher {
 public:
-    /// `order` lists every task once, in hand-out order. Requires workers >= 1, chunksize >= 1.
+    /// `order` lists every task once, in hand-out order. Requires workers >= 1, chunksize >= 1,
+    /// or chunksize_auto with the dynamic schedule (chunks sized by AutoChunker from what
+    /// observe() is told).
     Dispatcher(std::vector<std::uint64_t> order, int workers, Schedule schedule,
                std::uint64_t chunksize);
 
@@ -39,6 +43,14 @@ public:
     [[nodiscard]] std::span<const std::uint64_t> next(int worker);
     /// Tasks not yet handed out.
     [[nodiscard]] std::uint64_t remaining() const noexcept { return remaining_; }
+    /// A chunk of `tasks` tasks came back `seconds` after it was handed out: what auto chunks
+    /// are sized from. Ignored unless adaptive().
+    void observe(std::uint64_t tasks, double seconds) {
+        if (adaptive()) {
+            times_.add(tasks, seconds);
+        }
+    }
+    [[nodiscard]] bool adaptive() const noexcept { return chunksize_ == chunksize_auto; }
     /// The whole hand-out order; chunks are views into it.
     [[nodiscard]] std::span<const std::uint64_t> order() const noexcept { return order_; }
 
@@ -50,15 +62,18 @@ private:
     std::uint64_t remaining_;
     std::uint64_t cursor_ = 0;            // shared queue position (dynamic, guided)
     std::vector<std::uint64_t> position_; // per-worker chunk counter (static, cyclic)
+    AutoChunker chunker_;                 // chunksize_auto
+    ChunkTimes times_;
 };
 
 /// The largest chunk a Dispatcher with these settings can hand out: what a worker's receive
-/// buffer must hold.
+/// buffer must hold (max_auto_chunk for chunksize_auto).
 [[nodiscard]] std::uint64_t max_chunk(std::uint64_t n, int workers, Schedule schedule,
                                       std::uint64_t chunksize);
 
 /// The makespan of running tasks with these costs (seconds) on `workers` workers under a
-/// schedule, assuming free dispatch: what a run should take, to compare schedules on paper.
+/// schedule, assuming free dispatch: what a run should take, to compare schedules on paper. With
+/// chunksize_auto the simulated chunks' times are observed as the executor observes real ones.
 [[nodiscard]] double simulate_makespan(std::span<const double> costs, int workers,
                                        Schedule schedule, std::uint64_t chunksize,
                                        bool longest_first);

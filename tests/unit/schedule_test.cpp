@@ -131,7 +131,9 @@ TEST_CASE("schedule names") {
 
 TEST_CASE("bad dispatcher arguments are refused") {
     CHECK_THROWS_AS(Dispatcher({}, 0, Schedule::dynamic, 1), std::invalid_argument);
-    CHECK_THROWS_AS(Dispatcher({}, 1, Schedule::dynamic, 0), std::invalid_argument);
+    for (const auto s : {Schedule::static_block, Schedule::cyclic, Schedule::guided}) {
+        CHECK_THROWS_AS(Dispatcher({}, 1, s, chunksize_auto), std::invalid_argument);
+    }
     Dispatcher d({0}, 2, Schedule::dynamic, 1);
     CHECK_THROWS_AS((void)d.next(2), std::invalid_argument);
     CHECK_THROWS_AS((void)task_order(3, std::vector<double>{1.0}, true), std::invalid_argument);
