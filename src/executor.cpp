@@ -220,8 +220,8 @@ bool stop_at_failure(const ExecutorOptions& o) {
 /// throws the same error, or none does.
 Setup agree(const boost::mpi::communicator& comm, const Tasks& tasks, const ExecutorOptions& o) {
     check_root(comm, o.root);
-    if (o.chunksize < 1) {
-        throw std::invalid_argument("chunksize must be >= 1");
+    if (o.chunksize == chunksize_auto && o.schedule != Schedule::dynamic) {
+        throw std::invalid_argument("chunksize auto needs the dynamic schedule");
     }
     if (o.retries > max_retries) {
         throw std::invalid_argument("retries must be <= " + std::to_string(max_retries));
@@ -542,6 +542,7 @@ private:
         std::vector<std::byte> payloads;        // its chunk's payloads, packed, being sent
         MPI_Request payload_request = MPI_REQUEST_NULL;
         bool stopped = false;
+        double sent = 0; // when its chunk went out (auto chunks only)
     };
 
     /// Task indices in hand-out order (by position: see position()).
@@ -571,6 +572,9 @@ private:
             st.pending = chunk;
             st.wire = chunk;
             st.first = static_cast<std::size_t>(chunk.data() - dispatcher_.order().data());
+            if (dispatcher_.adaptive()) { // auto chunks are sized from the round trips seen
+                st.sent = MPI_Wtime();
+            }
         }
         const auto chunk = st.pending;
         ++busy_;
@@ -687,6 +691,9 @@ private:
                 fail_for_good(*failure);
             }
             place(st.pending[k], pos, ok, bytes);
+        }
+        if (dispatcher_.adaptive() && !st.retry) {
+            dispatcher_.observe(st.pending.size(), MPI_Wtime() - st.sent);
         }
         st.pending = {};
         st.wire = {};

@@ -28,6 +28,9 @@ namespace rankpool {
 
 struct ExecutorOptions {
     Schedule schedule = Schedule::dynamic;
+    /// Tasks per message; chunksize_auto (0, dynamic schedule only): chunks that start at
+    /// tasks / (2 workers) and halve as the work runs out, sized from the round trips the root
+    /// measures (rankpool/chunking.hpp's AutoChunker).
     std::uint64_t chunksize = 1;
     bool longest_first = false; ///< hand out the costliest tasks first (needs the tasks' costs)
     bool ordered = true;        ///< results in input order (map) or as they complete (as_completed)

@@ -3,10 +3,12 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <limits>
 #include <sstream>
 
 #include <CLI/CLI.hpp>
 
+#include "rankpool/chunking.hpp"
 #include "rankpool/parse.hpp"
 
 #include "app.hpp"
@@ -26,8 +28,10 @@ namespace {
 struct SleepArgs {
     std::vector<std::string> seconds = {"5", "4", "3", "2", "1"};
     std::string schedule = "dynamic";
-    std::string chunksize = "1";
+    std::string chunksize; // empty: auto (dynamic, not longest first) or 1
     std::string repeat = "1";
+    std::string dist;
+    std::string seed;
     std::string fail_task;
     std::string crash_task;
     std::string flaky_task;
@@ -61,9 +65,34 @@ std::string read_file(const std::string& path, const std::string& option) {
     return text.str();
 }
 
-/// The durations: SECONDS from the command line, or one per line of --arg-file.
+/// --dist exp:MEAN with --repeat K: K lengths drawn from the exponential distribution (seed
+/// --seed, default 1).
+std::vector<double> drawn(const SleepArgs& a) {
+    if (a.seconds_given || !a.arg_file.empty()) {
+        throw usage_error(std::string(a.seconds_given ? "SECONDS" : "--arg-file") +
+                          " and --dist contradict each other: give the durations one way");
+    }
+    constexpr std::string_view exp = "exp:";
+    if (a.dist.rfind(exp, 0) != 0 || a.dist.size() == exp.size()) {
+        throw usage_error("--dist must be exp:MEAN (MEAN in seconds), got '" + a.dist + "'");
+    }
+    const double mean = parse_seconds(std::string_view(a.dist).substr(exp.size()), "--dist's MEAN");
+    const std::uint64_t n = parse_positive(a.repeat, "--repeat", max_sleep_tasks);
+    const std::uint64_t seed =
+        a.seed.empty() ? 1
+                       : parse_count(a.seed, "--seed", std::numeric_limits<std::uint64_t>::max());
+    return exponential_durations(n, mean, seed);
+}
+
+/// The durations: SECONDS from the command line, one per line of --arg-file, or drawn (--dist).
 std::vector<double> durations(const SleepArgs& a) {
     std::vector<double> seconds;
+    if (!a.seed.empty() && a.dist.empty()) {
+        throw usage_error("--seed goes with --dist");
+    }
+    if (!a.dist.empty()) {
+        return drawn(a);
+    }
     if (a.arg_file.empty()) {
         for (const auto& s : a.seconds) {
             seconds.push_back(parse_seconds(s, "SECONDS"));
@@ -79,6 +108,25 @@ std::vector<double> durations(const SleepArgs& a) {
                                                        std::to_string(line.number)));
     }
     return seconds;
+}
+
+/// --chunksize K or auto; without it auto for the dynamic schedule (unless the longest tasks go
+/// first: then in order, one by one), else 1.
+std::uint64_t parse_chunksize(const std::string& text, Schedule schedule, bool longest_first) {
+    if (text.empty()) {
+        return schedule == Schedule::dynamic && !longest_first ? chunksize_auto : 1;
+    }
+    if (text == "auto") {
+        if (schedule != Schedule::dynamic) {
+            throw usage_error("--chunksize auto goes with --schedule dynamic, not " +
+                              std::string(to_string(schedule)));
+        }
+        return chunksize_auto;
+    }
+    if (!text.empty() && (text[0] < '0' || text[0] > '9')) {
+        throw usage_error("--chunksize must be a number of tasks or auto, got '" + text + "'");
+    }
+    return parse_positive(text, "--chunksize", max_chunksize);
 }
 
 /// --flaky-task I: task I fails on its first attempt only; with --fail-task or --crash-task on
@@ -104,19 +152,19 @@ void check_flaky(const SleepArgs& a, SleepOptions& o) {
 SleepOptions validate(const SleepArgs& a) {
     SleepOptions o;
     o.seconds = durations(a);
-    o.repeat = parse_positive(a.repeat, "--repeat", max_sleep_tasks);
+    o.repeat = a.dist.empty() ? parse_positive(a.repeat, "--repeat", max_sleep_tasks) : 1;
     if (o.seconds.size() > max_sleep_tasks / o.repeat) {
         throw usage_error("sleep: " + std::to_string(o.seconds.size()) + " durations x --repeat " +
                           std::to_string(o.repeat) + " is more than " +
                           std::to_string(max_sleep_tasks) + " tasks");
     }
     o.executor.schedule = parse_schedule(a.schedule, "--schedule");
-    o.executor.chunksize = parse_positive(a.chunksize, "--chunksize", max_chunksize);
+    o.executor.longest_first = a.longest_first;
+    o.executor.chunksize = parse_chunksize(a.chunksize, o.executor.schedule, a.longest_first);
     if (a.idle != "backoff" && a.idle != "spin") {
         throw usage_error("--idle must be 'backoff' or 'spin', got '" + a.idle + "'");
     }
     o.executor.idle = a.idle == "spin" ? IdleWait::spin : IdleWait::backoff;
-    o.executor.longest_first = a.longest_first;
     o.executor.ordered = !a.unordered;
     o.executor.keep_going = a.keep_going;
     check_halt_and_keep_going(!a.halt.empty(), a.keep_going);
@@ -242,7 +290,12 @@ void add_sleep_command(CLI::App& app, std::optional<Command>& chosen) {
                    "dynamic: the next chunk to whichever rank is idle (default);\n"
                    "guided: dynamic with chunks of max(chunksize, tasks left / ranks)")
         ->type_name("NAME");
-    sl->add_option("--chunksize", a->chunksize, "tasks per message (default 1)")->type_name("K");
+    sl->add_option("--chunksize", a->chunksize,
+                   "tasks per message, or auto: chunks of tasks / (2 ranks) that halve as the\n"
+                   "work runs out (factoring), never below what the measured dispatch cost\n"
+                   "needs (default: auto with the dynamic schedule, 1 with --longest-first or\n"
+                   "another schedule)")
+        ->type_name("K|auto");
     sl->add_flag("--longest-first", a->longest_first,
                  "hand out the longest tasks first (results still in input order)");
     sl->add_flag("--unordered", a->unordered,
@@ -281,8 +334,14 @@ void add_sleep_command(CLI::App& app, std::optional<Command>& chosen) {
     sl->add_flag("--quiet", a->quiet,
                  "no per-task lines ('Sleeping for', 'Done') on the screen: for benchmarks\n"
                  "(--output still gets every result)");
-    sl->add_option("--repeat", a->repeat, "run the list of tasks K times over (default 1)")
+    sl->add_option("--repeat", a->repeat,
+                   "run the list of tasks K times over (default 1); with --dist: K tasks")
         ->type_name("K");
+    sl->add_option("--dist", a->dist,
+                   "draw each task's length from a distribution instead of SECONDS: exp:MEAN,\n"
+                   "exponential with MEAN seconds (uneven tasks for benchmarks; --repeat K tasks)")
+        ->type_name("exp:MEAN");
+    sl->add_option("--seed", a->seed, "the seed of --dist's lengths (default 1)")->type_name("S");
     sl->add_option("--idle", a->idle,
                    "how waiting ranks wait: backoff (default: poll 20 us, yield, then sleep up to\n"
                    "1 ms between polls, little CPU) or spin (poll without pause, lowest latency,\n"

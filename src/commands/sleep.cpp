@@ -227,7 +227,9 @@ nlohmann::ordered_json to_json(const SleepOptions& o) {
         {"seconds", o.seconds},
         {"repeat", o.repeat},
         {"schedule", to_string(o.executor.schedule)},
-        {"chunksize", o.executor.chunksize},
+        {"chunksize", o.executor.chunksize == chunksize_auto
+                          ? nlohmann::ordered_json("auto")
+                          : nlohmann::ordered_json(o.executor.chunksize)},
         {"longest_first", o.executor.longest_first},
         {"ordered", o.executor.ordered},
         {"keep_going", o.executor.keep_going},
@@ -292,10 +294,12 @@ std::vector<std::string> to_text(const SleepReport& r) {
     char line[512];
     std::vector<std::string> lines;
     std::snprintf(line, sizeof line,
-                  "sleep: %llu tasks on %d rank%s (%d working), %s schedule, chunksize %llu%s, %s",
+                  "sleep: %llu tasks on %d rank%s (%d working), %s schedule, chunksize %s%s, %s",
                   static_cast<unsigned long long>(s.tasks), r.ranks, r.ranks == 1 ? "" : "s",
                   r.workers, std::string(to_string(o.executor.schedule)).c_str(),
-                  static_cast<unsigned long long>(o.executor.chunksize),
+                  o.executor.chunksize == chunksize_auto
+                      ? "auto"
+                      : std::to_string(o.executor.chunksize).c_str(),
                   o.executor.longest_first ? ", longest first" : "",
                   o.executor.ordered ? "results in input order" : "results as completed");
     lines.emplace_back(line);

@@ -50,6 +50,8 @@ std::map<std::string, Sample> samples(const std::string& arg_file) {
         {"sleep --arg-file", {{}, arg_file}},
         {"sleep --schedule", {{}, "cyclic"}},
         {"sleep --chunksize", {{}, "2"}},
+        {"sleep --dist", {{}, "exp:0.001"}},
+        {"sleep --seed", {{"--dist", "exp:0.001"}, "7"}},
         {"sleep --repeat", {{}, "2"}},
         {"sleep --fail-task", {{}, "1"}},
         {"sleep --crash-task", {{}, "2"}},
