@@ -97,6 +97,52 @@ TEST_CASE("the report predicts each schedule's makespan for the tutorial's tasks
     }
 }
 
+TEST_CASE(
+    "--chunksize auto (the default with the dynamic schedule): results in order, few chunks") {
+    for (const int ranks : {1, 2, 3, 4}) {
+        for (const auto* chunk : {"auto", ""}) {
+            CAPTURE(ranks);
+            CAPTURE(chunk);
+            std::vector<std::string> args = {"sleep", "0", "0.001", "--repeat", "500", "--json"};
+            if (*chunk != '\0') {
+                args.insert(args.end(), {"--chunksize", chunk});
+            }
+            const auto r = run_rankpool(ranks, args);
+            CHECK(r.exit_code == 0);
+            const auto j = nlohmann::json::parse(r.out);
+            CHECK(j["options"]["chunksize"] == "auto");
+            const auto& values = j["results"]["values"];
+            REQUIRE(values.size() == 1000);
+            for (std::size_t i = 0; i < values.size(); ++i) {
+                CHECK(values[i] == (i % 2 == 0 ? 0.0 : 0.001));
+            }
+            CHECK(j["detail"]["chunks"].get<int>() < 100); // factoring: ~2 per rank per halving
+        }
+    }
+    const auto text = run_rankpool(2, {"sleep", "0.01", "0.02"});
+    CHECK(text.out.find("dynamic schedule, chunksize auto,") != std::string::npos);
+    const auto guided = run_rankpool(2, {"sleep", "0", "--schedule", "guided", "--json"});
+    CHECK(nlohmann::json::parse(guided.out)["options"]["chunksize"] == 1);
+}
+
+TEST_CASE("--dist exp:MEAN --seed S: the same seeded lengths on every run and rank count") {
+    const auto one = run_rankpool(
+        1, {"sleep", "--dist", "exp:0.002", "--repeat", "50", "--seed", "9", "--json"});
+    const auto four = run_rankpool(
+        4, {"sleep", "--dist", "exp:0.002", "--repeat", "50", "--seed", "9", "--json"});
+    const auto other = run_rankpool(
+        2, {"sleep", "--dist", "exp:0.002", "--repeat", "50", "--seed", "10", "--json"});
+    REQUIRE(one.exit_code == 0);
+    REQUIRE(four.exit_code == 0);
+    const auto a = nlohmann::json::parse(one.out);
+    const auto b = nlohmann::json::parse(four.out);
+    CHECK(a["results"]["values"].size() == 50);
+    CHECK(a["results"]["values"] == b["results"]["values"]);
+    CHECK(a["options"]["seconds"] == a["results"]["values"]);
+    CHECK(a["results"]["values"] != nlohmann::json::parse(other.out)["results"]["values"]);
+    CHECK(a["results"]["values"][0].get<double>() >= 0);
+}
+
 TEST_CASE("more ranks than tasks") {
     const auto one = run_rankpool(4, {"sleep", "0.01", "--json"});
     CHECK(one.exit_code == 0);
@@ -170,6 +216,17 @@ TEST_CASE("bad input to sleep: one line, exit 2") {
          "rankpool: error: SECONDS must be a finite number of seconds, got 'nan'"},
         {{"sleep", "soon"}, "rankpool: error: SECONDS must be a number of seconds, got 'soon'"},
         {{"sleep", "--chunksize", "0"}, "rankpool: error: --chunksize must be >= 1, got '0'"},
+        {{"sleep", "--chunksize", "autox"},
+         "rankpool: error: --chunksize must be a number of tasks or auto, got 'autox'"},
+        {{"sleep", "--chunksize", "auto", "--schedule", "guided"},
+         "rankpool: error: --chunksize auto goes with --schedule dynamic, not guided"},
+        {{"sleep", "--dist", "norm:1"},
+         "rankpool: error: --dist must be exp:MEAN (MEAN in seconds), got 'norm:1'"},
+        {{"sleep", "--dist", "exp:soon"},
+         "rankpool: error: --dist's MEAN must be a number of seconds, got 'soon'"},
+        {{"sleep", "1", "--dist", "exp:1"},
+         "rankpool: error: SECONDS and --dist contradict each other: give the durations one way"},
+        {{"sleep", "--seed", "3"}, "rankpool: error: --seed goes with --dist"},
         {{"sleep", "--schedule", "fast"},
          "rankpool: error: --schedule must be static, cyclic, dynamic or guided, got 'fast'"},
         {{"sleep", "1", "--fail-task", "1"},

@@ -124,6 +124,34 @@ TEST_CASE("ordered results arrive in input order, every schedule and chunk size"
     }
 }
 
+TEST_CASE("auto chunk sizes: every result once, in input order, in few chunks") {
+    const boost::mpi::communicator world;
+    for (const std::uint64_t n : {0ULL, 1ULL, 3ULL, 23ULL, 20000ULL}) {
+        for (const bool root_works : {true, false}) {
+            CAPTURE(n);
+            CAPTURE(root_works);
+            ExecutorOptions o;
+            o.chunksize = chunksize_auto;
+            o.root_works = root_works;
+            ExecutionSummary summary;
+            const auto c = run(world, n, o, &summary);
+            check_all_results(world, c, n, 0);
+            if (world.rank() == 0) {
+                for (std::size_t k = 0; k < c.order.size(); ++k) {
+                    CHECK(c.order[k] == k);
+                }
+                CHECK(sum(summary.tasks_per_rank) == n);
+                // Factoring: about `workers` chunks per halving of the work, never more than n.
+                CHECK(summary.chunks <= n);
+                if (n == 20000) {
+                    CHECK(summary.chunks < 200);
+                }
+            }
+            CHECK(summary.completed == n);
+        }
+    }
+}
+
 TEST_CASE("unordered results: each exactly once, as they complete") {
     const boost::mpi::communicator world;
     ExecutorOptions o;
@@ -700,9 +728,10 @@ TEST_CASE("bad options and bad task sets are refused on every rank alike") {
         CHECK(what == roots(world, what));
         return what;
     };
-    ExecutorOptions zero;
-    zero.chunksize = 0;
-    CHECK(refused(Tasks(3), zero) == "chunksize must be >= 1");
+    ExecutorOptions guided_auto; // chunksize 0 is auto, which only the dynamic schedule takes
+    guided_auto.chunksize = chunksize_auto;
+    guided_auto.schedule = Schedule::guided;
+    CHECK(refused(Tasks(3), guided_auto) == "chunksize auto needs the dynamic schedule");
     ExecutorOptions lf;
     lf.longest_first = true; // without costs
     CHECK(refused(Tasks(3), lf) == "longest_first needs one cost per task on the root");
