@@ -3,11 +3,14 @@
 # tables of medians over interleaved runs (rankpool, reference, rankpool, reference, ...) with the
 # ratio rankpool / reference.
 #
-# Usage: scripts/bench.sh [squares|startup|dispatch|executor|all] [options]  (default: all)
+# Usage: scripts/bench.sh [squares|startup|dispatch|executor|chunks|all] [options]  (default: all)
 #   executor: the tutorial's sleep 5 4 3 2 1 on 4 ranks under each schedule (makespan against
 #   the free-dispatch prediction), and the CPU that idle ranks burn (sleep 2 2 2 2 on 4 ranks,
 #   --idle backoff vs spin); it has no C counterpart and takes about a minute a rep.
-#   --reps K              interleaved pairs per cell for squares and dispatch (default 5)
+#   chunks: --chunksize auto against fixed chunk sizes 1, 16 and 256 on zero-work, uniform and
+#   exponential tasks at 2 and 4 ranks, against the simulator's prediction and the lower bound,
+#   and zero-work tasks against dispatch_ref per task (not part of all; a few minutes at --reps 5).
+#   --reps K              interleaved pairs per cell for squares, dispatch, chunks (default 5)
 #   --startup-reps K      interleaved pairs for startup (default 4 x reps, 20 by default)
 #   --build DIR           build directory holding rankpool and tests/reference (default build)
 #   --sizes "N ..."       squares sizes (default "1000000 10000000 100000000")
@@ -16,6 +19,9 @@
 #   --startup-n N         N of `rankpool squares N` in startup (default 100)
 #   --tasks T             dispatch tasks (default 100000)
 #   --dispatch-ranks "R ..."  dispatch rank counts, master included (default "2 4")
+#   --chunk-tasks T       chunks' zero-work tasks (default 1000000)
+#   --chunk-mean S        chunks' mean task length in seconds, uniform and exponential (0.005)
+#   --chunk-n N           chunks' uniform and exponential task count (default 400)
 #   --raw FILE            also save every run (tab-separated, one JSON per run) to FILE
 # Environment:
 #   RANKPOOL_BENCH_PML    Open MPI PML for both sides (default ob1, which skips Open MPI's ~0.2 s
@@ -43,10 +49,13 @@ inputs="range array"
 startup_n=100
 tasks=100000
 dispatch_ranks="2 4"
+chunk_tasks=1000000
+chunk_mean=0.005
+chunk_n=400
 raw=
 while [ $# -gt 0 ]; do
     case $1 in
-        squares | startup | dispatch | executor | all) suite=$1 ;;
+        squares | startup | dispatch | executor | chunks | all) suite=$1 ;;
         --reps) reps=${2:?--reps needs a value}; shift ;;
         --startup-reps) startup_reps=${2:?--startup-reps needs a value}; shift ;;
         --build) build=${2:?--build needs a value}; shift ;;
@@ -56,6 +65,9 @@ while [ $# -gt 0 ]; do
         --startup-n) startup_n=${2:?--startup-n needs a value}; shift ;;
         --tasks) tasks=${2:?--tasks needs a value}; shift ;;
         --dispatch-ranks) dispatch_ranks=${2:?--dispatch-ranks needs a value}; shift ;;
+        --chunk-tasks) chunk_tasks=${2:?--chunk-tasks needs a value}; shift ;;
+        --chunk-mean) chunk_mean=${2:?--chunk-mean needs a value}; shift ;;
+        --chunk-n) chunk_n=${2:?--chunk-n needs a value}; shift ;;
         --raw) raw=${2:?--raw needs a value}; shift ;;
         -h | --help) usage; exit 0 ;;
         *) usage >&2; die "unknown argument '$1'" ;;
@@ -63,7 +75,9 @@ while [ $# -gt 0 ]; do
     shift
 done
 startup_reps=${startup_reps:-$((4 * reps))}
-for v in "$reps" "$startup_reps" "$startup_n" "$tasks" $sizes $ranks_list $dispatch_ranks; do
+[[ $chunk_mean =~ ^[0-9]+(\.[0-9]+)?$ ]] || die "--chunk-mean: expected seconds, got '$chunk_mean'"
+for v in "$reps" "$startup_reps" "$startup_n" "$tasks" $sizes $ranks_list $dispatch_ranks \
+    "$chunk_tasks" "$chunk_n"; do
     [[ $v =~ ^[0-9]+$ ]] || die "expected a whole number, got '$v'"
 done
 if [ "$reps" -lt 1 ] || [ "$startup_reps" -lt 1 ]; then
@@ -198,7 +212,7 @@ bench_dispatch() {
     echo "## dispatch: zero-work tasks through rankpool's executor vs dispatch_ref"
     echo
     echo '```'
-    echo "rankpool:  ${env_prefix}$mpirun -np R $rankpool sleep 0 --repeat $tasks --quiet --json [--root-dispatches-only]"
+    echo "rankpool:  ${env_prefix}$mpirun -np R $rankpool sleep 0 --repeat $tasks --chunksize 1 --quiet --json [--root-dispatches-only]"
     echo "reference: ${env_prefix}$mpirun -np R $ref_dir/dispatch_ref $tasks"
     echo "R in: $dispatch_ranks (--oversubscribe above $cores ranks); $reps interleaved pairs"
     echo "us/task = makespan / tasks (rankpool), seconds / tasks (dispatch_ref)"
@@ -217,7 +231,7 @@ bench_dispatch() {
             for ((k = 1; k <= reps; k++)); do
                 progress "dispatch $key: pair $k/$reps"
                 run dispatch "$key" rankpool "${LAUNCH[@]}" "$rankpool" sleep 0 --repeat \
-                    "$tasks" --quiet --json "${extra[@]}"
+                    "$tasks" --chunksize 1 --quiet --json "${extra[@]}"
                 run dispatch "$key" reference "${LAUNCH[@]}" "$ref_dir/dispatch_ref" "$tasks"
             done
         done
@@ -256,6 +270,43 @@ bench_executor() {
     echo
 }
 
+# Adaptive chunk sizes against fixed ones, the simulator and the C master/worker.
+bench_chunks() {
+    echo "## chunks: --chunksize auto vs fixed chunk sizes, the simulator, and dispatch_ref"
+    echo
+    echo '```'
+    echo "zero:    ${env_prefix}$mpirun -np R $rankpool sleep 0 --repeat $chunk_tasks --chunksize C --quiet --json"
+    echo "uniform: ${env_prefix}$mpirun -np R $rankpool sleep $chunk_mean --repeat $chunk_n --chunksize C --quiet --json"
+    echo "exp:     ${env_prefix}$mpirun -np R $rankpool sleep --dist exp:$chunk_mean --repeat $chunk_n --seed 1 --chunksize C --quiet --json"
+    echo "C:       ${env_prefix}$mpirun -np R $ref_dir/dispatch_ref $chunk_tasks"
+    echo "R in: 2 4 (--oversubscribe above $cores ranks); C in: auto 1 16 256; $reps interleaved runs"
+    echo '```'
+    echo
+    local k r load c
+    for ((k = 1; k <= reps; k++)); do
+        for r in 2 4; do
+            launch_args "$r"
+            for load in zero uniform exp; do
+                local tasks_of=(sleep "$chunk_mean" --repeat "$chunk_n")
+                [ "$load" = zero ] && tasks_of=(sleep 0 --repeat "$chunk_tasks")
+                [ "$load" = exp ] && tasks_of=(sleep --dist "exp:$chunk_mean" --repeat "$chunk_n" --seed 1)
+                for c in auto 1 16 256; do
+                    progress "chunks ranks=$r load=$load chunksize=$c: run $k/$reps"
+                    run chunks "ranks=$r load=$load chunksize=$c" rankpool "${LAUNCH[@]}" \
+                        "$rankpool" "${tasks_of[@]}" --chunksize "$c" --quiet --json
+                done
+                if [ "$load" = zero ]; then
+                    progress "chunks ranks=$r load=zero dispatch_ref: run $k/$reps"
+                    run chunks "ranks=$r load=zero chunksize=C" reference "${LAUNCH[@]}" \
+                        "$ref_dir/dispatch_ref" "$chunk_tasks"
+                fi
+            done
+        done
+    done
+    report chunks
+    echo
+}
+
 # ---- main -------------------------------------------------------------------------------------
 ompi_version=$("$mpirun" --version 2>/dev/null | head -n 1 || true)
 rev=$(git -C "$(dirname "$0")" rev-parse --short HEAD 2>/dev/null || echo unknown)
@@ -270,6 +321,7 @@ case $suite in
     startup) bench_startup ;;
     dispatch) bench_dispatch ;;
     executor) bench_executor ;;
+    chunks) bench_chunks ;;
     all)
         bench_squares
         bench_startup

@@ -1,6 +1,7 @@
 """The markdown tables of scripts/bench.sh, from its records file.
 
-Usage: python3 -m rankpool_py.bench RECORDS SUITE   (SUITE: squares, startup, dispatch, executor)
+Usage: python3 -m rankpool_py.bench RECORDS SUITE
+  (SUITE: squares, startup, dispatch, executor, chunks)
 
 RECORDS has one run per line, tab-separated: suite, key ("n=... ranks=..."), side (rankpool or
 reference), whole-process wall microseconds, and the run's last JSON line ({} if none).
@@ -177,17 +178,74 @@ def report_executor(cells: dict[str, dict[str, Runs]]) -> None:
             print(f"| {key.split('=')[1]} | {wall:.2f} | {cpu:.2f} | {share:.1f}% |")
 
 
+def report_chunks(cells: dict[str, dict[str, Runs]]) -> None:
+    """Makespans by chunk size per load and rank count; zero-work per task against the C loop."""
+    table: dict[tuple[str, str], dict[str, Any]] = {}
+    for key, sides in cells.items():
+        p = params(key)
+        row = table.setdefault((p["load"], p["ranks"]), {})
+        if "reference" in sides:
+            js = [j for _, j in sides["reference"]]
+            if not all(j.get("ok") is True for j in js):
+                sys.exit(f"bench: dispatch_ref {key}: check failed: {js[0]}")
+            row["C"] = med([j["us_per_task"] for j in js])
+            continue
+        reports = []
+        for _, j in sides["rankpool"]:
+            r = normalize(j) if "command" in j else None
+            if r is None or not r.ok or "total" not in r.seconds:
+                sys.exit(f"bench: rankpool sleep {key}: unexpected JSON: {j}")
+            reports.append(r)
+        row[p["chunksize"]] = {
+            "makespan": med([r.seconds["total"] for r in reports]),
+            "chunks": med([r.detail["chunks"] for r in reports]),
+            "predicted": reports[0].detail["predicted"],
+            "bound": reports[0].detail["lower_bound"],
+            "tasks": reports[0].count,
+        }
+    sizes = ["auto", "1", "16", "256"]
+    print(
+        "Makespan s (median) by chunk size; auto's chunks (median), the simulator's prediction "
+        "for auto (free dispatch) and the lower bound max(longest, total / workers).\n"
+    )
+    print(
+        "| load | ranks | tasks | auto s | 1 s | 16 s | 256 s | auto chunks "
+        "| auto predicted s | lower bound s | auto / bound |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for (load, ranks), row in table.items():
+        a = row["auto"]
+        cols = " | ".join(f"{row[c]['makespan']:.4f}" for c in sizes)
+        print(
+            f"| {load} | {ranks} | {a['tasks']:,} | {cols} | {a['chunks']:.0f} "
+            f"| {a['predicted']:.4f} | {a['bound']:.4f} "
+            f"| {ratio(a['makespan'], a['bound']) if a['bound'] > 0 else 'n/a'} |"
+        )
+    print("\nZero-work tasks, us per task: rankpool (makespan / tasks) against dispatch_ref.\n")
+    print("| ranks | tasks | auto us/task | chunksize 1 us/task | dispatch_ref us/task "
+          "| C / auto |")
+    print("|---:|---:|---:|---:|---:|---:|")
+    for (load, ranks), row in table.items():
+        if load == "zero" and "C" in row:
+            n = row["auto"]["tasks"]
+            a = row["auto"]["makespan"] * 1e6 / n
+            one = row["1"]["makespan"] * 1e6 / n
+            print(f"| {ranks} | {n:,} | {a:.3f} | {one:.3f} | {row['C']:.3f} "
+                  f"| **{ratio(row['C'], a)}** |")
+
+
 SUITES = {
     "squares": report_squares,
     "startup": report_startup,
     "dispatch": report_dispatch,
     "executor": report_executor,
+    "chunks": report_chunks,
 }
 
 
 def main(argv: list[str]) -> int:
     if len(argv) != 2 or argv[1] not in SUITES:
-        print("usage: python3 -m rankpool_py.bench RECORDS squares|startup|dispatch|executor",
+        print("usage: python3 -m rankpool_py.bench RECORDS squares|startup|dispatch|executor|chunks",
               file=sys.stderr)
         return 2
     SUITES[argv[1]](read_records(argv[0], argv[1]))
