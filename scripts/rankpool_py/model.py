@@ -123,7 +123,7 @@ def constants(args: argparse.Namespace) -> tuple[perf.Machine, dict[str, Any]]:
         d, how["dispatch"] = args.dispatch, "given"
     else:
         argv = [args.mpirun, "-np", "2", args.rankpool, "sleep", "0", "--repeat",
-                str(DISPATCH_TASKS), "--quiet", "--json"]
+                str(DISPATCH_TASKS), "--chunksize", "1", "--quiet", "--json"]
         reps = measure(argv, args.reps, args.timeout, "dispatch")
         d = perf.median([r.seconds["total"] / r.count for r in reps])
         how["dispatch"] = f"{' '.join(argv[3:])} at 2 ranks: makespan / tasks (chunksize 1)"
