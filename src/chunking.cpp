@@ -73,7 +73,18 @@ std::uint64_t AutoChunker::next(std::uint64_t remaining, const ChunkTimes& times
         left_in_batch_ = workers_;
     }
     --left_in_batch_;
-    return std::min({remaining, cap_, std::max(batch_, floor(times))});
+    if (times.chunks() == 0) {
+        return 1; // nothing measured yet: one task each, to learn how long tasks take
+    }
+    std::uint64_t size = std::max(batch_, floor(times));
+    const double per_task = times.per_task();
+    if (per_task > 0) { // and no chunk much longer than chunk_seconds
+        const double fit = std::floor(chunk_seconds / per_task * (1 + 1e-9)); // not 499.9999
+        if (fit < static_cast<double>(size)) {
+            size = std::max<std::uint64_t>(1, static_cast<std::uint64_t>(fit));
+        }
+    }
+    return std::min({remaining, cap_, size});
 }
 
 std::vector<std::uint64_t> auto_chunk_sequence(std::uint64_t n, int workers, double per_task,

@@ -41,10 +41,15 @@ private:
 /// Factoring (Hummel, Schonberg and Flynn 1992, the FAC2 rule): chunks are handed out in batches
 /// of one per worker; each chunk of a batch is ceil(R / (2 W)) of the R tasks left when the batch
 /// starts, so every batch hands out about half of what is left: large chunks first, 1s at the end.
-/// The floor: once chunks have come back, no chunk is smaller than the one whose dispatch cost is
-/// `overhead_share` of its run time (ChunkTimes' overhead / per_task), so that tasks of a few
-/// microseconds do not end in thousands of one-task messages; its imbalance is at most
-/// max_overhead / overhead_share seconds. No chunk exceeds max_auto_chunk(n, W).
+/// Measurements adjust it three ways:
+/// - the first batch, before anything came back, is one task per worker (a probe);
+/// - the floor: no chunk is smaller than the one whose dispatch cost is `overhead_share` of its
+///   run time (ChunkTimes' overhead / per_task), so that tasks of a few microseconds do not end
+///   in many one-task messages; its imbalance is at most max_overhead / overhead_share seconds;
+/// - the ceiling: no chunk is longer than `chunk_seconds` by the measured per-task time (but at
+///   least 1 task), so that long tasks go out one by one (progress, a journal and a stop see each
+///   one) while tiny ones still go out by the hundred thousand.
+/// No chunk exceeds max_auto_chunk(n, W).
 class AutoChunker {
 public:
     /// Requires workers >= 1.
@@ -54,6 +59,7 @@ public:
     /// The floor these measurements give (1 before any).
     [[nodiscard]] std::uint64_t floor(const ChunkTimes& times) const;
     static constexpr double overhead_share = 0.1;
+    static constexpr double chunk_seconds = 0.5;
 
 private:
     std::uint64_t cap_;

@@ -22,10 +22,11 @@ bool non_increasing(const std::vector<std::uint64_t>& v) {
 } // namespace
 
 TEST_CASE("factoring: batches of one chunk per worker, each half of what is left over workers") {
-    // 100 tasks, 2 workers, no dispatch cost: ceil(100/4) = 25 twice, then ceil(50/4) = 13 twice,
-    // ceil(24/4) = 6 twice, ceil(12/4) = 3 twice, ceil(6/4) = 2 twice, ceil(2/4) = 1 twice.
+    // 100 tasks of 10 ms, 2 workers, no dispatch cost: a probe of 1 task each, then
+    // ceil(98/4) = 25 twice, ceil(48/4) = 12 twice, ceil(24/4) = 6 twice, ceil(12/4) = 3 twice,
+    // ceil(6/4) = 2 twice, ceil(2/4) = 1 twice.
     const auto seq = auto_chunk_sequence(100, 2, 0.01, 0);
-    CHECK(seq == std::vector<std::uint64_t>{25, 25, 13, 13, 6, 6, 3, 3, 2, 2, 1, 1});
+    CHECK(seq == std::vector<std::uint64_t>{1, 1, 25, 25, 12, 12, 6, 6, 3, 3, 2, 2, 1, 1});
     CHECK(max_auto_chunk(100, 2) == 25);
 }
 
@@ -34,18 +35,24 @@ TEST_CASE("auto chunks sum to n, shrink to 1s for uneven tasks, and stay under t
         for (const int w : {1, 2, 3, 4, 16}) {
             CAPTURE(n);
             CAPTURE(w);
-            const auto seq = auto_chunk_sequence(n, w, 0.01, 10e-6); // 10 ms tasks: floor 1
+            // 1 ms tasks, free dispatch: floor 1, ceiling 500 tasks
+            const auto seq = auto_chunk_sequence(n, w, 0.001, 0);
             CHECK(sum(seq) == n);
-            CHECK(non_increasing(seq));
             CHECK(seq.back() == 1);
-            CHECK(*std::max_element(seq.begin(), seq.end()) == max_auto_chunk(n, w));
-            // Batches of w chunks, each ceil(R / 2w) of the R left when its batch started.
+            CHECK(*std::max_element(seq.begin(), seq.end()) <= max_auto_chunk(n, w));
+            // A probe of one task per worker, then batches of w chunks, each ceil(R / 2w) of the
+            // R left when its batch started (at most 500 tasks, 0.5 s), non-increasing.
+            const auto probes = std::min<std::size_t>(seq.size(), static_cast<std::size_t>(w));
+            CHECK(std::all_of(seq.begin(), seq.begin() + static_cast<std::ptrdiff_t>(probes),
+                              [](std::uint64_t k) { return k == 1; }));
+            CHECK(non_increasing({seq.begin() + static_cast<std::ptrdiff_t>(probes), seq.end()}));
             std::uint64_t left = n;
             std::uint64_t batch = 0;
             const auto twice = 2 * static_cast<std::uint64_t>(w);
             for (std::size_t j = 0; j < seq.size(); ++j) {
                 if (j % static_cast<std::size_t>(w) == 0) {
-                    batch = (left + twice - 1) / twice;
+                    batch =
+                        j < probes ? 1 : std::min<std::uint64_t>(500, (left + twice - 1) / twice);
                 }
                 CHECK(seq[j] == std::min(batch, left));
                 left -= seq[j];
@@ -61,16 +68,20 @@ TEST_CASE("few long tasks: chunks of 1 (the tutorial's sleep 5 4 3 2 1 on 4 rank
 }
 
 TEST_CASE("zero-cost tasks: a large start and a floor that keeps chunks large to the end") {
-    // 10^6 tasks of 30 ns on 4 workers, 10 us per chunk: first chunks are n / 8.
+    // 10^6 tasks of 30 ns on 4 workers, 10 us per chunk: after the probes (one round trip),
+    // chunks of 0.5 s by the probes' measure (10 us a task), then n / 8 once those came back.
     const auto seq = auto_chunk_sequence(1000000, 4, 30e-9, 10e-6);
     CHECK(sum(seq) == 1000000);
-    CHECK(seq.front() == 125000);
+    CHECK(std::vector<std::uint64_t>(seq.begin(), seq.begin() + 4) ==
+          std::vector<std::uint64_t>(4, 1));
+    CHECK(seq[4] == 49850); // floor(0.5 / 10.03e-6)
+    CHECK(*std::max_element(seq.begin(), seq.end()) > 90000);
     CHECK(seq.size() < 60); // without the floor factoring takes ~80 chunks, ending in 1s
     CHECK(seq.back() > 1);
     // The floor: 10 us is 10% of the run time of ceil(10e-6 / (0.1 * 30e-9)) = 3334 tasks (a
     // little less: the measured per-task time includes the dispatch cost); no chunk but the
     // last, the remainder, is smaller.
-    CHECK(std::all_of(seq.begin(), seq.end() - 1, [](std::uint64_t k) { return k >= 3000; }));
+    CHECK(std::all_of(seq.begin() + 4, seq.end() - 1, [](std::uint64_t k) { return k >= 3000; }));
 }
 
 TEST_CASE("edge cases: no tasks, one worker, bad arguments") {
@@ -78,7 +89,9 @@ TEST_CASE("edge cases: no tasks, one worker, bad arguments") {
     AutoChunker c(10, 2);
     const ChunkTimes none;
     CHECK(c.next(0, none) == 0);
-    CHECK(auto_chunk_sequence(16, 1, 1, 0) == std::vector<std::uint64_t>{8, 4, 2, 1, 1});
+    CHECK(auto_chunk_sequence(16, 1, 1e-3, 0) == std::vector<std::uint64_t>{1, 8, 4, 2, 1});
+    // Tasks of a second: the 0.5 s ceiling sends them one by one.
+    CHECK(auto_chunk_sequence(40, 2, 1, 0) == std::vector<std::uint64_t>(40, 1));
     CHECK_THROWS_AS(AutoChunker(10, 0), std::invalid_argument);
     CHECK(max_auto_chunk(0, 4) == 1);
     CHECK(max_auto_chunk(9, 4) == 2);
