@@ -326,6 +326,8 @@ def num(x: float | None, digits: int = 2) -> str:
 
 
 def secs(x: float) -> str:
+    if x < 0.01:
+        return f"{x * 1e3:.3g} ms"
     return f"{x:.3f} s" if x < 1 else f"{x:.2f} s"
 
 
@@ -371,8 +373,9 @@ def weak_text(g: Group) -> str:
 
 
 def phases_text(g: Group) -> str:
-    def ph(p: Point) -> str:
-        return " + ".join(f"{k} {secs(v)}" for k, v in p.phases.items() if v >= 0.0005) or "-"
+    def ph(p: Point) -> str:  # phases under 1% of the largest left out
+        top = max(p.phases.values(), default=0.0)
+        return " + ".join(f"{k} {secs(v)}" for k, v in p.phases.items() if v >= 0.01 * top)
     return f"`{g.command}`, medians per phase: {rank_list(g, ph)}."
 
 
@@ -395,21 +398,32 @@ def executor_text(groups: dict[str, Group], lengths: list[float]) -> str:
     return " ".join(parts)
 
 
-def model_text(m: dict[str, Any]) -> str:
+def model_text(m: dict[str, Any], squares: Group | None, executor: Group | None) -> str:
+    """The constants, predicted beside measured at 1-4 ranks, and what the model says beyond."""
     c = m["constants"]
     ex = m["executor"]
     preds = {r["ranks"]: r for r in m["predictions"]}
     bound = 1 + c["item_cost"] * c["bandwidth"] / 8
     sat = ex["task_seconds_measured"] * ex["chunksize"] / c["dispatch"]
     big = max(preds)
+    what = f"squares {m['squares_n']:,}" + (f" --work {m['squares_work']}"
+                                            if m.get("squares_work") else "")
+
+    def side_by_side(key: str, group: Group | None) -> str:
+        measured = {p.ranks: p.summary.median for p in group.points} if group else {}
+        return ", ".join(f"{p}: {secs(preds[p][key])}"
+                         + (f" / {secs(measured[p])}" if p in measured else "")
+                         for p in RANKS if p in preds)
+
     return (f"Constants: latency a = {c['latency'] * 1e6:.2f} us, bandwidth b = "
             f"{c['bandwidth'] / 1e9:.2f} GB/s, compute c = {c['item_cost'] * 1e9:.1f} ns/item "
-            f"(squares {m['squares_n']:,} --work K at 1 rank), dispatch d = {c['dispatch'] * 1e6:.2f} us "
-            f"per chunk. squares {m['squares_n']:,}: predicted "
-            + ", ".join(f"{p}: {secs(preds[p]['squares_total'])}" for p in RANKS if p in preds)
-            + f" with a core per rank; speedup bound 1 + c b / 8 = {bound:.0f}. Executor, "
-            f"{ex['tasks']:,} tasks of {ex['task_seconds_measured'] * 1e3:.3g} ms (measured): "
-            f"one master saturates at k t / d = {sat:,.0f} workers with chunks of "
+            f"({what} at 1 rank), dispatch d = {c['dispatch'] * 1e6:.2f} us per chunk. "
+            f"{what}, predicted (this machine's {c['cores']} cores shared) / measured: "
+            + side_by_side("squares_total_this_machine", squares)
+            + f"; speedup bound 1 + c b / 8 = {bound:,.0f}. Executor, "
+            f"{ex['tasks']:,} tasks of {ex['task_seconds_measured'] * 1e3:.3g} ms (as measured "
+            "at 1 rank), predicted / measured: " + side_by_side("executor", executor)
+            + f"; one master saturates at k t / d = {sat:,.0f} workers with chunks of "
             f"{ex['chunksize']}; at {big} ranks predicted {secs(preds[big]['executor'])} "
             f"(chunk {ex['chunksize']}) and {secs(preds[big]['executor_at_best_chunk'])} "
             f"(best chunk {preds[big]['executor_best_chunk']}).")
@@ -451,8 +465,11 @@ def summary(args: argparse.Namespace, record: dict[str, Any]) -> dict[str, str]:
         out["executor"] = executor_text(
             {s: analyze(d / f"executor-{s}.csv", resamples=50)[0] for s in SCHEDULES}, lengths)
     model_json = d / "model" / "model.json"
+    measured_executor = d / "model" / "measured-executor.csv"
     if model_json.exists():
-        out["model"] = model_text(json.loads(model_json.read_text()))
+        out["model"] = model_text(
+            json.loads(model_json.read_text()), group("compute"),
+            analyze(measured_executor, resamples=50)[0] if measured_executor.exists() else None)
     return out
 
 
