@@ -492,6 +492,18 @@ def fill_readme(path: Path, texts: dict[str, str]) -> list[str]:
     return filled
 
 
+def mark_sweeps(data: Path, since: float, record: dict[str, Any]) -> None:
+    """Adds to each sweep's .meta.json written by this run which figures run made it, and
+    whether the machine was loaded (so that a CSV taken on its own still says so)."""
+    note = {"record": "figures.json", "date": record["date"], "quick": record["quick"],
+            "forced": record["forced"], "warnings": record["warnings"]}
+    for path in [*data.glob("*.meta.json"), *data.glob("model/*.meta.json")]:
+        if path.stat().st_mtime >= since:
+            meta = json.loads(path.read_text())
+            meta["figures"] = note
+            write_json(path, meta)
+
+
 def stale_images(img: Path, written_since: float) -> list[str]:
     """PNGs in IMG that this run did not write (left from an older set of figures)."""
     return sorted(p.name for p in img.glob("*.png") if p.stat().st_mtime < written_since)
@@ -576,6 +588,7 @@ def figures_main(args: argparse.Namespace) -> int:
     texts = summary(args, record)
     record["summary"] = texts
     write_json(args.data / "figures.json", record)
+    mark_sweeps(args.data, t0, record)
     md = "\n\n".join(f"**{k}**: {v}" for k, v in texts.items()) + "\n"
     (args.data / "summary.md").write_text(md)
     print(md, end="")

@@ -190,6 +190,10 @@ class QuickRun(unittest.TestCase):
         self.assertIn("Karp-Flatt e(p): ", compute)
         self.assertIn("Scaled efficiency", record["summary"]["weak"])
         self.assertIn("1: 1.000", record["summary"]["imbalance"])
+        for name in ("compute", "weak"):
+            meta = json.loads((self.data / f"{name}.meta.json").read_text())
+            self.assertEqual(meta["figures"]["forced"], False)
+            self.assertEqual(meta["figures"]["date"], record["date"])
         summary = (self.data / "summary.md").read_text()
         self.assertEqual(self.result.stdout, summary)
         self.assertTrue(summary.startswith("**machine**: Made by `scripts/scaling figures"))
