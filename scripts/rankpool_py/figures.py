@@ -30,6 +30,7 @@ import random
 import re
 import shlex
 import sys
+import textwrap
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -37,7 +38,15 @@ from typing import Any, Callable
 
 from .analysis import Group, Point, analyze, table
 from .errors import RunError, UsageError
-from .sweep import Config, cpu_model, local_cores, now, run_sweep, write_json
+from .sweep import (
+    Config,
+    cpu_model,
+    local_cores,
+    now,
+    relevant_env,
+    run_sweep,
+    write_json,
+)
 
 RANKS = [1, 2, 3, 4]
 SCHEDULES = ("dynamic", "static")
@@ -75,7 +84,8 @@ def add_figures(sub: argparse._SubParsersAction, repo: Path, rankpool: str) -> N
         help="remake the README's figures and data (docs/img, docs/data)",
         description="Runs every sweep of the README's 'The figures on this machine' at ranks "
         "1 2 3 4 (3 and 4 oversubscribed on 2 cores), the plots and the model, and prints a "
-        "summary to paste. Refuses to run when the 1-minute load average is above --max-load.",
+        "summary to paste. Refuses to run when the 1-minute load average is above --max-load. "
+        "Sets OMPI_MCA_pml=ob1 unless it is set.",
         epilog="example: scripts/scaling figures --readme README.md",
     )
     p.add_argument("--data", type=Path, default=repo / "docs" / "data", metavar="DIR",
@@ -331,8 +341,8 @@ def secs(x: float) -> str:
     return f"{x:.3f} s" if x < 1 else f"{x:.2f} s"
 
 
-def point(g: Group, ranks: int) -> Point | None:
-    return next((p for p in g.points if p.ranks == ranks), None)
+def runs(p: Point) -> str:
+    return f"{p.summary.count} run{'s' if p.summary.count > 1 else ''}"
 
 
 def rank_list(g: Group, what: Callable[[Point], str]) -> str:
@@ -347,7 +357,7 @@ def noisy_note(g: Group) -> str:
 
 def strong_text(g: Group) -> str:
     b = g.base
-    lines = [f"`{g.command}`, median of {b.summary.count} runs, in-process time (slowest rank). "
+    lines = [f"`{g.command}`, median of {runs(b)}, in-process time (slowest rank). "
              f"Time: {rank_list(g, lambda p: secs(p.summary.median))}. "
              f"Speedup: {rank_list(g, lambda p: num(p.speedup))}; "
              f"efficiency: {rank_list(g, lambda p: f'{p.efficiency:.0%}')} "
@@ -366,7 +376,7 @@ def strong_text(g: Group) -> str:
 
 def weak_text(g: Group) -> str:
     b = g.base
-    return (f"`{g.command}` per rank (N times the ranks), median of {b.summary.count} runs. "
+    return (f"`{g.command}` per rank (N times the ranks), median of {runs(b)}. "
             f"Time: {rank_list(g, lambda p: secs(p.summary.median))}. Scaled efficiency "
             f"T(1)/T(p): {rank_list(g, lambda p: f'{p.efficiency:.0%}')} (* oversubscribed)."
             + noisy_note(g))
@@ -438,7 +448,8 @@ def summary(args: argparse.Namespace, record: dict[str, Any]) -> dict[str, str]:
     cmd = "scripts/scaling figures" + (" --quick" if args.quick else "")
     machine = (f"Made by `{cmd}` on {record['date'][:10]} "
                f"({record['cpu']['model']}, {record['cpu']['cores']} cores, "
-               f"{record['sizes']['reps']} runs per point); load average "
+               f"{record['sizes']['reps']} run{'s' if record['sizes']['reps'] > 1 else ''} per "
+               f"rank count); load average "
                f"{load['start'][0]:.2f} before, {load['end'][0]:.2f} after"
                + (f", CPU steal {steal:.1f}%" if steal is not None else "") + ".")
     if record.get("warnings"):
@@ -485,7 +496,10 @@ def fill_readme(path: Path, texts: dict[str, str]) -> list[str]:
         if m.group(2) not in texts:
             return m.group(0)
         filled.append(m.group(2))
-        return m.group(1) + texts[m.group(2)] + "\n" + m.group(4)
+        prefix = "" if m.group(2) == "machine" else "*Measured:* "
+        text = textwrap.fill(prefix + texts[m.group(2)], width=96, break_long_words=False,
+                             break_on_hyphens=False)
+        return m.group(1) + text + "\n" + m.group(4)
 
     text = MARKER.sub(repl, path.read_text())
     path.write_text(text)
@@ -555,6 +569,8 @@ def figures_main(args: argparse.Namespace) -> int:
         except OSError as e:
             raise UsageError(f"{path}: {e.strerror}") from None
 
+    # as the README's figures are described: no probe for interconnects a workstation lacks
+    os.environ.setdefault("OMPI_MCA_pml", "ob1")
     began, t0, cpu0 = now(), time.time(), cpu_times()
     for i, s in enumerate(todo, 1):
         s.load_before = os.getloadavg()[0]
@@ -577,6 +593,7 @@ def figures_main(args: argparse.Namespace) -> int:
         "load_average": {"start": list(load), "end": list(load_end)},
         "cpu_steal_percent": round(steal, 2) if steal is not None else None,
         "cpu": {"model": cpu_model(), "cores": local_cores()},
+        "environment": relevant_env(os.environ),
         "ranks": RANKS,
         "sizes": asdict(args.sizes),
         "steps": [{"name": s.name, "what": s.what, "seconds": s.seconds,

@@ -76,19 +76,24 @@ class Pure(unittest.TestCase):
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "README.md"
             path.write_text(README)
-            filled = figures.fill_readme(path, {"machine": "new machine", "compute": "new\ncompute",
+            long = " ".join(["word"] * 40)
+            filled = figures.fill_readme(path, {"machine": "new machine", "compute": long,
                                                 "absent": "x"})
             self.assertEqual(filled, ["machine", "compute"])
             text = path.read_text()
             self.assertIn("<!-- figures:machine -->\nnew machine\n<!-- /figures:machine -->",
                           text)
-            self.assertIn("<!-- figures:compute -->\nnew\ncompute\n<!-- /figures:compute -->",
-                          text)
+            # wrapped at 96 columns, after "*Measured:* "
+            self.assertIn("<!-- figures:compute -->\n*Measured:* word word", text)
+            block = text.split("<!-- figures:compute -->\n")[1].split("<!-- /figures")[0]
+            self.assertEqual(block.split(), ["*Measured:*"] + ["word"] * 40)
+            self.assertTrue(all(len(line) <= 96 for line in block.splitlines()))
+            self.assertGreater(len(block.splitlines()), 1)
             self.assertIn("kept as it is", text)
             self.assertIn("Some text that stays.", text)
             self.assertNotIn("old", text)
             # filling again changes nothing more
-            figures.fill_readme(path, {"machine": "new machine", "compute": "new\ncompute"})
+            figures.fill_readme(path, {"machine": "new machine", "compute": long})
             self.assertEqual(path.read_text(), text)
 
 
@@ -200,7 +205,7 @@ class QuickRun(unittest.TestCase):
 
     def test_readme_filled(self) -> None:
         text = self.readme.read_text()
-        self.assertIn("<!-- figures:compute -->\n`squares 20000 --work 100`", text)
+        self.assertIn("<!-- figures:compute -->\n*Measured:* `squares 20000 --work 100`", text)
         self.assertIn("<!-- figures:machine -->\nMade by", text)
         self.assertIn("kept as it is", text)
         self.assertIn("filled", self.result.stderr)
