@@ -247,8 +247,12 @@ def plot(out: Path, formats: list[str], rows: list[dict[str, Any]], m: perf.Mach
         h, _ = ax.get_legend_handles_labels()
         ax.legend(handles=h + [measured] + handles_extra, fontsize=7)
     # after everything is drawn (a fixed limit stops autoscaling): the compute line may leave
-    # the figure at the bottom rather than squash the rest
-    ax_s.set_ylim(bottom=min(r["squares_total"] for r in rows) / 1000)
+    # the figure at the bottom, below the smallest total and gather, rather than squash the rest
+    low = min([r["squares_total"] for r in rows]
+              + [r["squares_gather"] for r in rows if r["ranks"] > 1 and r["squares_gather"] > 0])
+    high = max([r["squares_total"] for r in rows]
+               + ([pt.summary.max for pt in squares.points] if squares else []))
+    ax_s.set_ylim(bottom=low / 3, top=high * 4)  # room above for the legend
     what = f"squares {n:,}" + (f" --work {work}" if work else "")
     ax_s.set_title(f"{what}: a={m.latency * 1e6:.2f} us, b={m.bandwidth / 1e9:.2f} GB/s, "
                    f"c={m.item_cost * 1e9:.2f} ns/item", fontsize=9)
