@@ -111,6 +111,9 @@ def add_figures(sub: argparse._SubParsersAction, repo: Path, rankpool: str) -> N
                                                   "model"),
                    help="remake only these steps (the summary covers what DATA holds)")
     p.add_argument("--dry-run", action="store_true", help="print the steps, run nothing")
+    p.add_argument("--summary", action="store_true",
+                   help="run nothing: the summary of what DATA holds (its figures.json), and "
+                   "--readme filled from it")
 
 
 # ---- the machine's state -------------------------------------------------------------------
@@ -487,6 +490,21 @@ def summary(args: argparse.Namespace, record: dict[str, Any]) -> dict[str, str]:
 MARKER = re.compile(r"(<!-- figures:(\w+) -->\n)(.*?)(<!-- /figures:\2 -->)", re.S)
 
 
+MARKDOWN_LINE_START = re.compile(r"^([-+*>#|]|\d+[.)])(\s|$)")
+
+
+def wrap(text: str, width: int = 96) -> str:
+    """text in lines of at most `width` columns (a longer word stays whole), none of which
+    starts like a markdown list, quote, heading or table ('+ gather', '- ', '1. ')."""
+    lines: list[str] = []
+    for line in textwrap.wrap(text, width=width, break_long_words=False, break_on_hyphens=False):
+        if lines and MARKDOWN_LINE_START.match(line):
+            lines[-1] += " " + line
+        else:
+            lines.append(line)
+    return "\n".join(lines)
+
+
 def fill_readme(path: Path, texts: dict[str, str]) -> list[str]:
     """Replaces the text between each <!-- figures:NAME --> and <!-- /figures:NAME --> with
     texts[NAME]; returns the names filled."""
@@ -497,9 +515,7 @@ def fill_readme(path: Path, texts: dict[str, str]) -> list[str]:
             return m.group(0)
         filled.append(m.group(2))
         prefix = "" if m.group(2) == "machine" else "*Measured:* "
-        text = textwrap.fill(prefix + texts[m.group(2)], width=96, break_long_words=False,
-                             break_on_hyphens=False)
-        return m.group(1) + text + "\n" + m.group(4)
+        return m.group(1) + wrap(prefix + texts[m.group(2)]) + "\n" + m.group(4)
 
     text = MARKER.sub(repl, path.read_text())
     path.write_text(text)
@@ -526,6 +542,30 @@ def stale_images(img: Path, written_since: float) -> list[str]:
 # ---- main ---------------------------------------------------------------------------------
 
 
+def publish(args: argparse.Namespace, texts: dict[str, str]) -> None:
+    """The summary to stdout and DATA/summary.md, and into --readme."""
+    md = "\n\n".join(f"**{k}**: {v}" for k, v in texts.items()) + "\n"
+    (args.data / "summary.md").write_text(md)
+    print(md, end="")
+    if args.readme is not None:
+        filled = fill_readme(args.readme, texts)
+        print(f"scaling: figures: filled {args.readme}: {', '.join(filled) or 'no markers'}",
+              file=sys.stderr)
+
+
+def summary_only(args: argparse.Namespace) -> int:
+    """--summary: the summary of an earlier run's DATA, nothing measured."""
+    path = args.data / "figures.json"
+    try:
+        record = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as e:
+        raise UsageError(f"{path}: no figures run to summarize ({e})") from None
+    args.quick = bool(record.get("quick"))
+    args.sizes = Sizes(**record["sizes"]) if "sizes" in record else args.sizes
+    publish(args, summary(args, record))
+    return 0
+
+
 def figures_main(args: argparse.Namespace) -> int:
     args.sizes = QUICK if args.quick else FULL
     if args.reps is not None:
@@ -537,6 +577,10 @@ def figures_main(args: argparse.Namespace) -> int:
         raise UsageError(f"--max-load must be > 0, got {args.max_load:g}")
     if args.wait < 0:
         raise UsageError(f"--wait must be >= 0, got {args.wait:g}")
+    if args.readme is not None and not args.readme.is_file():
+        raise UsageError(f"{args.readme}: no such file")
+    if args.summary:
+        return summary_only(args)
     if not (os.path.isfile(args.rankpool) and os.access(args.rankpool, os.X_OK)):
         raise UsageError(f"{args.rankpool}: no rankpool binary there (build rankpool_cli, or "
                          "give --rankpool PATH)")
@@ -549,8 +593,6 @@ def figures_main(args: argparse.Namespace) -> int:
     if "model" in wanted and "compute" not in wanted and not (args.data / "compute.csv").exists():
         raise UsageError(f"the model compares with {args.data / 'compute.csv'}: remake "
                          "'compute' too")
-    if args.readme is not None and not args.readme.is_file():
-        raise UsageError(f"{args.readme}: no such file")
     todo = [s for s in steps(args) if s.name in wanted]
     if args.dry_run:
         for s in todo:
@@ -606,13 +648,7 @@ def figures_main(args: argparse.Namespace) -> int:
     record["summary"] = texts
     write_json(args.data / "figures.json", record)
     mark_sweeps(args.data, t0, record)
-    md = "\n\n".join(f"**{k}**: {v}" for k, v in texts.items()) + "\n"
-    (args.data / "summary.md").write_text(md)
-    print(md, end="")
-    if args.readme is not None:
-        filled = fill_readme(args.readme, texts)
-        print(f"scaling: figures: filled {args.readme}: {', '.join(filled) or 'no markers'}",
-              file=sys.stderr)
+    publish(args, texts)
     if set(wanted) == {"compute", "strong", "weak", "executor", "model"}:
         stale = stale_images(args.img, t0)
         if stale:

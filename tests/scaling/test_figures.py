@@ -97,6 +97,15 @@ class Pure(unittest.TestCase):
             self.assertEqual(path.read_text(), text)
 
 
+    def test_wrap_starts_no_markdown_block(self) -> None:
+        text = " ".join(["compute 0.937 s + gather 1.24 s, 2: -, 3: 1. x"] * 12)
+        lines = figures.wrap(text, 40).splitlines()
+        self.assertEqual(" ".join(lines), text)
+        for line in lines:
+            self.assertNotRegex(line, r"^([-+*>#|]|\d+[.)])(\s|$)", lines)
+        self.assertTrue(any(len(line) <= 40 for line in lines))
+
+
 class BadInput(unittest.TestCase):
     def refused(self, *args: str, says: str) -> None:
         with tempfile.TemporaryDirectory() as tmp:
@@ -202,6 +211,23 @@ class QuickRun(unittest.TestCase):
         summary = (self.data / "summary.md").read_text()
         self.assertEqual(self.result.stdout, summary)
         self.assertTrue(summary.startswith("**machine**: Made by `scripts/scaling figures"))
+
+    def test_summary_again_without_running(self) -> None:
+        readme = self.dir / "again.md"
+        readme.write_text(README)
+        result = scaling("figures", "--summary", "--data", str(self.data), "--readme",
+                         str(readme))
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertEqual(result.stdout, (self.data / "summary.md").read_text())
+        self.assertNotIn("[1/", result.stderr)  # nothing run
+        self.assertIn("<!-- figures:compute -->\n*Measured:* `squares 20000", readme.read_text())
+
+    def test_summary_needs_a_run(self) -> None:
+        with tempfile.TemporaryDirectory() as tmp:
+            result = scaling("figures", "--summary", "--data", tmp)
+            self.assertEqual(result.returncode, 2, result.stderr)
+            self.assertEqual(len(result.stderr.splitlines()), 1, result.stderr)
+            self.assertIn("no figures run to summarize", result.stderr)
 
     def test_readme_filled(self) -> None:
         text = self.readme.read_text()
