@@ -627,7 +627,7 @@ def figures_main(args: argparse.Namespace) -> int:
         "tool": "scripts/scaling figures",
         "date": began,
         "finished": now(),
-        "command": shlex.join(["scripts/scaling", *sys.argv[2:]]) if len(sys.argv) > 1 else "",
+        "command": shlex.join(["scripts/scaling", *sys.argv[1:]]),
         "quick": args.quick,
         "forced": bool(args.force and warnings),
         "warnings": warnings,

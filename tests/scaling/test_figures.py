@@ -197,6 +197,8 @@ class QuickRun(unittest.TestCase):
                          (True, False, []))
         self.assertEqual(len(record["load_average"]["start"]), 3)
         self.assertEqual([s["name"] for s in record["steps"]], ["compute", "weak"])
+        self.assertTrue(record["command"].startswith("scripts/scaling figures --quick --only"),
+                        record["command"])
         self.assertEqual(sorted(record["summary"]), ["compute", "imbalance", "machine", "weak"])
         compute = record["summary"]["compute"]
         self.assertIn("`squares 20000 --work 100`, median of 2 runs", compute)
