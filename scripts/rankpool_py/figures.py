@@ -97,7 +97,8 @@ def add_figures(sub: argparse._SubParsersAction, repo: Path, rankpool: str) -> N
     p.add_argument("--rankpool", default=rankpool, help="the binary (default build/rankpool)")
     p.add_argument("--pingpong", default=None,
                    help="pingpong_ref (default: tests/reference/pingpong_ref beside the binary)")
-    p.add_argument("--mpirun", default=os.environ.get("MPIRUN", "mpirun"))
+    p.add_argument("--mpirun", default=os.environ.get("MPIRUN", "mpirun"),
+                   help="mpirun to use (default $MPIRUN or mpirun)")
     p.add_argument("--quick", action="store_true",
                    help="tiny sizes and 2 repetitions: a trial of the whole pipeline (noise)")
     p.add_argument("--reps", type=int, help="repetitions per rank count (5; --quick 2)")
