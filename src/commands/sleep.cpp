@@ -15,6 +15,7 @@
 #include "rankpool/journal.hpp"
 #include "rankpool/ordering.hpp"
 
+#include "journal_open.hpp"
 #include "report_json.hpp"
 
 namespace rankpool::commands {
@@ -67,29 +68,17 @@ struct Resume {
 
 /// Opens the journal on the root; every rank learns whether that worked and throws alike.
 std::unique_ptr<Resume> open_journal(const boost::mpi::communicator& comm, const SleepOptions& o) {
-    std::unique_ptr<Resume> resume;
-    std::string why;
-    if (comm.rank() == o.executor.root && !o.journal.empty()) {
-        try {
-            resume = std::make_unique<Resume>(o, o.tasks());
-            for (const auto& e : resume->writer.contents().entries) {
-                if (e.result.size() != sizeof(double)) {
-                    throw journal_error("journal '" + o.journal + "' holds a result of " +
-                                        std::to_string(e.result.size()) + " bytes for task " +
-                                        std::to_string(e.index) + ", not a duration");
-                }
+    return open_journal_on_root<Resume>(comm, o.executor.root, !o.journal.empty(), [&o] {
+        auto resume = std::make_unique<Resume>(o, o.tasks());
+        for (const auto& e : resume->writer.contents().entries) {
+            if (e.result.size() != sizeof(double)) {
+                throw journal_error("journal '" + o.journal + "' holds a result of " +
+                                    std::to_string(e.result.size()) + " bytes for task " +
+                                    std::to_string(e.index) + ", not a duration");
             }
-        } catch (const journal_error& e) {
-            why = e.what();
         }
-    }
-    if (!o.journal.empty()) {
-        boost::mpi::broadcast(comm, why, o.executor.root);
-    }
-    if (!why.empty()) {
-        throw usage_error(why);
-    }
-    return resume;
+        return resume;
+    });
 }
 
 } // namespace
@@ -201,15 +190,8 @@ SleepReport run_sleep(const boost::mpi::communicator& comm, const SleepOptions& 
         }
         release();
     }
-    if (resume) {
-        resume->writer.sync();
-    }
-    boost::mpi::broadcast(comm, r.journaled, o.executor.root);
-    r.summary.tasks = n;
-    r.summary.completed += r.journaled;
-    const auto* flag = o.executor.stop_requested;
-    r.stopped_by = root && flag != nullptr && r.summary.completed < n ? flag->load() : 0;
-    boost::mpi::broadcast(comm, r.stopped_by, o.executor.root);
+    r.stopped_by = finish_resumable(comm, o.executor.root, resume ? &resume->writer : nullptr,
+                                    r.journaled, r.summary, n, o.executor.stop_requested, false);
     if (root) {
         sink.end();
     }
