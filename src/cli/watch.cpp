@@ -41,11 +41,12 @@ void add_watch_options(CLI::App& cmd, WatchArgs& a, const std::string& halt_defa
                    "run a failed task again, on another rank when there is one, up to N more\n"
                    "times before it counts as failed (default 0, at most 255)")
         ->type_name("N");
-    cmd.add_option("--halt", a.halt,
-                   "when failed tasks stop the run, as GNU parallel's --halt: never, now,fail=N\n"
-                   "or soon,fail=N (after N failed tasks: cancel the running ones, or let them\n"
-                   "finish), now,fail=P% or soon,fail=P% (after P% of all tasks failed); default " +
-                       halt_default)
+    cmd.add_option(
+           "--halt", a.halt,
+           "when failed tasks stop the run, as GNU parallel's --halt: never, now,fail=N\n"
+           "or soon,fail=N (after N failed tasks: cancel the running ones, or let them\n"
+           "finish), now,fail=P% or soon,fail=P% (after P% of all tasks failed);\ndefault " +
+               halt_default)
         ->type_name("WHEN,fail=N");
     cmd.add_option("--joblog", a.joblog,
                    "write one tab-separated line per task attempt to FILE (index, input, rank,\n"
