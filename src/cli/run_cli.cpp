@@ -8,6 +8,7 @@
 
 #include "app.hpp"
 #include "commands/run.hpp"
+#include "commands/shell_task.hpp"
 #include "output.hpp"
 #include "signals.hpp"
 #include "watch.hpp"
@@ -86,7 +87,8 @@ int run(const boost::mpi::communicator& comm, RunOptions o, ProgressMode progres
         return exit_usage;
     }
     watch.attach(o.executor);
-    install_stop_handlers(); // a stop reaches the commands through their stop token
+    install_stop_handlers();
+    set_stop_hook(kill_running_commands); // at once: mpirun follows its SIGTERM with SIGKILL
     o.executor.stop_requested = &stop_signal();
     const bool to_files = !o.results_dir.empty();
     auto values = nlohmann::ordered_json::array();

@@ -125,6 +125,10 @@ public:
         if (r.ending != Ending::not_run) {
             r = from_outcome(run_shell(sc, c.stop));
         }
+        const auto* stop = o_.executor.stop_requested;
+        if (r.ending == Ending::signaled && stop != nullptr && stop->load() != 0) {
+            throw task_cancelled(); // killed by this rank's stop (kill_running_commands)
+        }
         r.rank = rank_;
         r.host = host_;
         if (!dir.empty() && r.ending != Ending::not_run) {
