@@ -80,16 +80,10 @@ int run(const boost::mpi::communicator& comm, RunOptions o, ProgressMode progres
     const RunItems items = share_items(comm, o); // collective; a file rank 0 cannot read: exit 2
     RunWatch watch(comm, o.executor.root, joblog, progress,
                    [&items](std::uint64_t i) { return items.items[i]; });
-    if (!watch.problem().empty()) {
-        if (out.is_root()) {
-            out.error(watch.problem());
-        }
+    // A stop kills the running commands at once: mpirun follows its SIGTERM with SIGKILL.
+    if (!start_watch(watch, o.executor, out, kill_running_commands)) {
         return exit_usage;
     }
-    watch.attach(o.executor);
-    install_stop_handlers();
-    set_stop_hook(kill_running_commands); // at once: mpirun follows its SIGTERM with SIGKILL
-    o.executor.stop_requested = &stop_signal();
     const bool to_files = !o.results_dir.empty();
     auto values = nlohmann::ordered_json::array();
     const auto print = [&](std::uint64_t number, const TaskResult& t) {

@@ -164,16 +164,9 @@ int run(const boost::mpi::communicator& comm, SleepOptions o, const SleepWatch& 
         const std::optional<OutputFile>& output, Output& out) {
     RunWatch watch(comm, o.executor.root, w.joblog, w.progress,
                    [&o](std::uint64_t i) { return task_input(o, i); });
-    if (!watch.problem().empty()) {
-        if (out.is_root()) {
-            out.error(watch.problem());
-        }
+    if (!start_watch(watch, o.executor, out, remove_temporary_on_stop)) { // --output's temporary
         return exit_usage;
     }
-    watch.attach(o.executor);
-    install_stop_handlers();
-    set_stop_hook(remove_temporary_on_stop); // --output's temporary
-    o.executor.stop_requested = &stop_signal();
     ResultsRoute route(comm, out, !o.quiet, output);
     const auto r = [&] {
         const GraceWatch grace(o.grace, comm.rank() == o.executor.root);

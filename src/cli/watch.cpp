@@ -12,6 +12,9 @@
 #include "rankpool/parse.hpp"
 #include "rankpool/run_info.hpp"
 
+#include "output.hpp"
+#include "signals.hpp"
+
 namespace rankpool::cli {
 
 HaltPolicy parse_halt_option(const std::string& text) {
@@ -66,6 +69,20 @@ ProgressMode apply_watch_options(const WatchArgs& a, ExecutorOptions& o) {
         o.retries = static_cast<unsigned>(parse_count(a.retries, "--retries", max_retries));
     }
     return progress_mode(a.progress, a.no_progress);
+}
+
+bool start_watch(RunWatch& watch, ExecutorOptions& o, Output& out, void (*stop_hook)() noexcept) {
+    if (!watch.problem().empty()) {
+        if (out.is_root()) {
+            out.error(watch.problem());
+        }
+        return false;
+    }
+    watch.attach(o);
+    install_stop_handlers();
+    set_stop_hook(stop_hook);
+    o.stop_requested = &stop_signal();
+    return true;
 }
 
 RunWatch::RunWatch(const boost::mpi::communicator& comm, int root, const std::string& joblog,

@@ -21,6 +21,8 @@ class App;
 
 namespace rankpool::cli {
 
+class Output;
+
 /// The long-jobs options every executor command takes alike, as given (checked by
 /// apply_watch_options): --retries N, --halt WHEN,fail=N, --joblog FILE, --progress,
 /// --no-progress.
@@ -76,5 +78,11 @@ private:
     std::function<std::string(std::uint64_t)> input_;
     std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
 };
+
+/// Starts an executor run's watch: when the joblog cannot be written, says why (rank 0) and
+/// returns false; else attaches `watch` to `o`, installs the stop handlers (SIGTERM, SIGINT,
+/// SIGUSR1) with `stop_hook` (may be null) and points o.stop_requested at their flag.
+[[nodiscard]] bool start_watch(RunWatch& watch, ExecutorOptions& o, Output& out,
+                               void (*stop_hook)() noexcept);
 
 } // namespace rankpool::cli

@@ -22,6 +22,7 @@
 #include "rankpool/schedule.hpp"
 
 #include "journal_open.hpp"
+#include "report_json.hpp"
 #include "shell_task.hpp"
 
 namespace rankpool::commands {
@@ -474,20 +475,11 @@ std::vector<std::string> to_text(const RunReport& r) {
         per_rank += " " + std::to_string(t);
     }
     lines.push_back(per_rank);
-    if (s.retries > 0) {
-        std::snprintf(line, sizeof line, "retried %llu failed run%s: %llu runs in all",
-                      static_cast<unsigned long long>(s.retries), s.retries == 1 ? "" : "s",
-                      static_cast<unsigned long long>(s.attempts));
-        lines.emplace_back(line);
+    for (auto& l : retry_and_halt_lines(s, r.options.executor.effective_halt())) {
+        lines.push_back(std::move(l));
     }
-    if (s.halted) {
-        lines.push_back("stopped by --halt " + to_string(r.options.executor.effective_halt()));
-    }
-    if (r.journaled > 0) {
-        std::snprintf(line, sizeof line, "resumed: %llu of %llu tasks taken from journal %s",
-                      static_cast<unsigned long long>(r.journaled),
-                      static_cast<unsigned long long>(s.tasks), r.options.journal.c_str());
-        lines.emplace_back(line);
+    for (auto& l : resumed_lines(r.journaled, s.tasks, r.options.journal)) {
+        lines.push_back(std::move(l));
     }
     for (const auto& note : s.notes) {
         lines.push_back("note: " + note);

@@ -286,14 +286,8 @@ std::vector<std::string> to_text(const SleepReport& r) {
                   "bound %.3f s = max(longest task, total / %d workers)",
                   s.makespan, r.predicted, r.lower_bound, r.workers);
     lines.emplace_back(line);
-    if (s.retries > 0) {
-        std::snprintf(line, sizeof line, "retried %llu failed run%s: %llu runs in all",
-                      static_cast<unsigned long long>(s.retries), s.retries == 1 ? "" : "s",
-                      static_cast<unsigned long long>(s.attempts));
-        lines.emplace_back(line);
-    }
-    if (s.halted) {
-        lines.push_back("stopped by --halt " + to_string(o.executor.effective_halt()));
+    for (auto& l : retry_and_halt_lines(s, o.executor.effective_halt())) {
+        lines.push_back(std::move(l));
     }
     if (s.failed > 0 || s.completed < s.tasks) {
         std::snprintf(line, sizeof line, "completed %llu of %llu tasks, %llu failed",
@@ -302,11 +296,8 @@ std::vector<std::string> to_text(const SleepReport& r) {
                       static_cast<unsigned long long>(s.failed));
         lines.emplace_back(line);
     }
-    if (r.journaled > 0) {
-        std::snprintf(line, sizeof line, "resumed: %llu of %llu tasks taken from journal %s",
-                      static_cast<unsigned long long>(r.journaled),
-                      static_cast<unsigned long long>(s.tasks), o.journal.c_str());
-        lines.emplace_back(line);
+    for (auto& l : resumed_lines(r.journaled, s.tasks, o.journal)) {
+        lines.push_back(std::move(l));
     }
     for (const auto& note : s.notes) {
         lines.push_back("note: " + note);
