@@ -5,7 +5,8 @@
 //   root -> worker  payload: with payloads, right after a chunk: a uint64 size per task, then
 //                            the payloads' bytes
 //   worker -> root  result:  per task a slot: the result's bytes (or, for variable-size results,
-//                            its size as a uint64), then a status byte
+//                            its size as a uint64), then a status byte; a failed_result's
+//                            bytes travel as a result's do, with a status of their own
 //   worker -> root  data:    variable-size results only, right after a result: their bytes
 //   worker -> root  error:   the chunk's failures (serialized), right after a result with any
 // Receives are posted (MPI_Irecv) and polled with MPI_Test, as a tuned C loop would: a busy
@@ -55,7 +56,20 @@ namespace detail {
 namespace {
 
 enum Tag : int { tag_tasks = 1, tag_result = 2, tag_error = 3, tag_payload = 4, tag_data = 5 };
-enum Status : unsigned char { not_run = 0, succeeded = 1, failed = 2, cancelled = 3 };
+enum Status : unsigned char {
+    not_run = 0,
+    succeeded = 1,
+    failed = 2,
+    cancelled = 3,
+    failed_with_result = 4 // failed_result: failed, and its bytes travel as a result's do
+};
+bool is_failure(unsigned char status) {
+    return status == failed || status == failed_with_result;
+}
+/// Whether a slot's result bytes travel (and, failed for good, reach the sink).
+bool carries_result(unsigned char status) {
+    return status == succeeded || status == failed_with_result;
+}
 
 // A retry travels as its task index with the attempts before it in the top bits, so that a
 // worker learns the attempt number without another message. First runs carry plain indices.
@@ -137,7 +151,7 @@ public:
             run_one(context, s);
             clock.write(s + layout_.value);
             if (s[layout_.status()] == cancelled ||
-                (s[layout_.status()] == failed && stop_at_failure_)) {
+                (is_failure(s[layout_.status()]) && stop_at_failure_)) {
                 break;
             }
         }
@@ -183,6 +197,14 @@ private:
         } catch (const task_cancelled&) {
             data.resize(before);
             s[layout_.status()] = cancelled;
+        } catch (const failed_result& e) {
+            fail(s, context.index, e.what(), before);
+            if (layout_.variable) { // its bytes travel as a result's, marked failed
+                data.insert(data.end(), e.bytes().begin(), e.bytes().end());
+                const std::uint64_t size = e.bytes().size();
+                std::memcpy(s, &size, sizeof size);
+                s[layout_.status()] = failed_with_result;
+            }
         } catch (const std::exception& e) {
             fail(s, context.index, e.what(), before);
         } catch (...) {
@@ -628,8 +650,8 @@ private:
         std::size_t bytes = 0;
         for (std::size_t k = 0; k < st.pending.size(); ++k) {
             const unsigned char* s = st.result.data() + k * layout_.slot();
-            any_failed = any_failed || s[layout_.status()] == failed;
-            if (layout_.variable && s[layout_.status()] == succeeded) {
+            any_failed = any_failed || is_failure(s[layout_.status()]);
+            if (layout_.variable && carries_result(s[layout_.status()])) {
                 bytes += layout_.size_in(s);
             }
         }
@@ -660,33 +682,32 @@ private:
             const unsigned char* s = slots + k * layout_.slot();
             const unsigned char status = s[layout_.status()];
             const std::uint64_t pos = st.retry ? st.retry_pos : position(st.first + k);
-            const TaskFailure* failure = status == failed ? &failures[next_failure++] : nullptr;
+            const TaskFailure* failure = is_failure(status) ? &failures[next_failure++] : nullptr;
             if (status != not_run) {
                 ++summary_.attempts;
                 record(rank, st, k, s, failure);
             }
-            ran += status == succeeded || status == failed ? 1 : 0;
+            ran += status == succeeded || is_failure(status) ? 1 : 0;
+            std::span<const unsigned char> bytes; // a result, or a failed_result's bytes
+            if (carries_result(status)) {
+                bytes = layout_.variable ? std::span(data, layout_.size_in(s))
+                                         : std::span(s, layout_.value);
+                data += layout_.variable ? bytes.size() : 0;
+            }
             if (failure != nullptr && retry(pos, rank, *failure)) {
                 continue;
             }
-            if (st.retry && status != succeeded && status != failed) {
+            if (st.retry && status != succeeded && !is_failure(status)) {
                 continue; // a retry cancelled or not run: give_up_retries counts it
             }
             if (st.retry) {
                 retries_.erase(pos);
             }
-            const bool ok = status == succeeded;
-            summary_.completed += ok ? 1 : 0;
-            std::span<const unsigned char> bytes;
-            if (ok) {
-                bytes = layout_.variable ? std::span(data, layout_.size_in(s))
-                                         : std::span(s, layout_.value);
-                data += layout_.variable ? bytes.size() : 0;
-            }
+            summary_.completed += status == succeeded ? 1 : 0;
             if (failure != nullptr) {
                 fail_for_good(*failure);
             }
-            place(st.pending[k], pos, ok, bytes);
+            place(st.pending[k], pos, carries_result(status), bytes);
         }
         st.pending = {};
         st.wire = {};
@@ -742,9 +763,9 @@ private:
         a.start = times[0];
         a.seconds = times[1];
         const unsigned char status = s[layout_.status()];
-        a.status = status == succeeded ? AttemptStatus::ok
-                   : status == failed  ? AttemptStatus::failed
-                                       : AttemptStatus::cancelled;
+        a.status = status == succeeded  ? AttemptStatus::ok
+                   : is_failure(status) ? AttemptStatus::failed
+                                        : AttemptStatus::cancelled;
         if (failure != nullptr) {
             a.error = failure->message;
         }

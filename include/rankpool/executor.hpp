@@ -8,6 +8,7 @@
 #include <functional>
 #include <memory>
 #include <span>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -63,6 +64,24 @@ struct ExecutorOptions {
 
 /// The most retries a task can have (ExecutorOptions::retries).
 inline constexpr unsigned max_retries = 255;
+
+/// Thrown by a task (one with std::string or std::vector<std::byte> results) whose attempt failed
+/// but has a result to show all the same, as a shell command's output and exit status: the
+/// attempt counts as failed (ExecutorOptions::retries run it again, the halt policy counts it
+/// once its retries are spent, on_attempt sees it as failed with what() as its error), and when
+/// it fails for good its last attempt's result still reaches on_result, in order, as a
+/// successful one's would; the caller's result says that it failed. The summary counts it in
+/// `failed` (not `completed`) and lists it in `failures`. With fixed-size results it is a plain
+/// failure (the bytes are dropped).
+class failed_result : public std::runtime_error {
+public:
+    failed_result(const std::string& message, std::string bytes)
+        : std::runtime_error(message), bytes_(std::move(bytes)) {}
+    [[nodiscard]] const std::string& bytes() const noexcept { return bytes_; }
+
+private:
+    std::string bytes_;
+};
 
 /// What a run did. `tasks`, `completed`, `failed`, `root_worked` and `notes` are known on every
 /// rank; the rest on the root only.
