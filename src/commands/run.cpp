@@ -16,6 +16,7 @@
 #include "rankpool/parse.hpp"
 #include "rankpool/schedule.hpp"
 
+#include "report_json.hpp"
 #include "shell_task.hpp"
 
 namespace rankpool::commands {
@@ -302,7 +303,8 @@ nlohmann::ordered_json to_json(const RunReport& r) {
           {"task_seconds", r.task_seconds},
           {"longest", r.longest},
           {"chunks", s.chunks},
-          {"tasks_per_rank", s.tasks_per_rank}}},
+          {"tasks_per_rank", s.tasks_per_rank},
+          {"overhead", overhead_json(s)}}},
     };
 }
 
@@ -326,6 +328,9 @@ std::vector<std::string> to_text(const RunReport& r) {
         per_rank += " " + std::to_string(t);
     }
     lines.push_back(per_rank);
+    if (auto overhead = overhead_text(s); !overhead.empty()) {
+        lines.push_back(std::move(overhead));
+    }
     for (const auto& note : s.notes) {
         lines.push_back("note: " + note);
     }

@@ -282,7 +282,8 @@ nlohmann::ordered_json to_json(const SleepReport& r) {
           {"chunks", s.chunks},
           {"halted", s.halted},
           {"tasks_per_rank", s.tasks_per_rank},
-          {"stopped_by", r.stopped_by}}},
+          {"stopped_by", r.stopped_by},
+          {"overhead", overhead_json(s)}}},
     };
 }
 
@@ -325,6 +326,9 @@ std::vector<std::string> to_text(const SleepReport& r) {
                       static_cast<unsigned long long>(r.journaled),
                       static_cast<unsigned long long>(s.tasks), o.journal.c_str());
         lines.emplace_back(line);
+    }
+    if (auto overhead = overhead_text(s); !overhead.empty()) {
+        lines.push_back(std::move(overhead));
     }
     for (const auto& note : s.notes) {
         lines.push_back("note: " + note);
