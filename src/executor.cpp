@@ -29,6 +29,9 @@
 #include <optional>
 #include <thread>
 #include <unordered_map>
+#if defined(__x86_64__) || defined(__i386__)
+#include <x86intrin.h>
+#endif
 
 #include <boost/mpi/collectives/broadcast.hpp>
 #include <boost/mpi/packed_oarchive.hpp>
@@ -80,11 +83,40 @@ double unix_now() {
         .count();
 }
 
-/// Now on the steady clock, in seconds: for the overhead counters.
+/// Now on the steady clock, in seconds.
 double steady_now() {
     return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
         .count();
 }
+
+/// A cheap clock for the per-chunk counters: the CPU's time-stamp counter where there is one
+/// (a clock_gettime costs about 0.1 us on a loaded VM, a fifth of a message round trip), else
+/// the steady clock. Ticks become seconds by a TickRate taken over the whole run.
+std::uint64_t ticks() {
+#if defined(__x86_64__) || defined(__i386__)
+    return __rdtsc();
+#else
+    return static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
+#endif
+}
+
+/// Seconds per tick, from the steady clock and the ticks at the start and end of a span.
+class TickRate {
+public:
+    TickRate() : seconds_(steady_now()), ticks_(ticks()) {}
+    /// Seconds per tick since construction (0 if the ticks did not advance).
+    [[nodiscard]] double seconds_per_tick() const {
+        const std::uint64_t t = ticks();
+        const double s = steady_now();
+        return t > ticks_ ? (s - seconds_) / static_cast<double>(t - ticks_) : 0.0;
+    }
+    /// Seconds since construction.
+    [[nodiscard]] double elapsed() const { return steady_now() - seconds_; }
+
+private:
+    double seconds_;
+    std::uint64_t ticks_;
+};
 
 /// Messages and bytes a rank sends (RankOverhead).
 struct Traffic {
@@ -295,9 +327,10 @@ public:
     }
 
     void run() {
-        const double start = steady_now();
+        const TickRate rate;
         loop();
-        overhead_.waiting = std::max(0.0, steady_now() - start - overhead_.busy);
+        overhead_.busy = static_cast<double>(busy_ticks_) * rate.seconds_per_tick();
+        overhead_.waiting = std::max(0.0, rate.elapsed() - overhead_.busy);
         overhead_.messages = traffic_.messages;
         overhead_.bytes = traffic_.bytes;
     }
@@ -329,9 +362,9 @@ private:
             if (payloads_) {
                 receive_payloads(chunk.size());
             }
-            const double t0 = steady_now();
+            const std::uint64_t t0 = ticks();
             runner_.run(chunk, views_, token_);
-            overhead_.busy += steady_now() - t0;
+            busy_ticks_ += ticks() - t0;
             ++overhead_.chunks;
             overhead_.tasks += runner_.finished;
             MPI_Send(runner_.slots.data(), count_of(runner_.slots.size()), MPI_BYTE, root_,
@@ -408,6 +441,7 @@ private:
     Payloads views_;
     StopToken token_;
     RankOverhead overhead_;
+    std::uint64_t busy_ticks_ = 0;
     Traffic traffic_;
 };
 
@@ -435,8 +469,8 @@ public:
         }
         wake_.notify_one();
     }
-    /// Seconds the last chunk took, once done() said true.
-    [[nodiscard]] double seconds() const { return seconds_; }
+    /// Ticks the last chunk took, once done() said true.
+    [[nodiscard]] std::uint64_t ticks_taken() const { return ticks_; }
     /// True once the submitted chunk ran; its output is then in the runner.
     [[nodiscard]] bool done() {
         if (!done_.load(std::memory_order_acquire)) {
@@ -460,9 +494,9 @@ private:
             const auto* payloads = payloads_;
             chunk_ = {};
             lock.unlock();
-            const double t0 = steady_now();
+            const std::uint64_t t0 = ticks();
             runner_.run(chunk, *payloads, token);
-            seconds_ = steady_now() - t0;
+            ticks_ = ticks() - t0;
             done_.store(true, std::memory_order_release);
         }
     }
@@ -473,7 +507,7 @@ private:
     std::span<const std::uint64_t> chunk_;
     const Payloads* payloads_ = nullptr;
     bool quit_ = false;
-    double seconds_ = 0; // written before done_ is set, read after it is seen
+    std::uint64_t ticks_ = 0; // written before done_ is set, read after it is seen
     std::atomic<bool> stop_{false};
     std::atomic<bool> done_{false};
     std::thread thread_; // last: starts once everything above exists
@@ -560,8 +594,8 @@ public:
             }
             if (local_ && local_->done()) {
                 progressed = true;
-                thread_busy_ += local_->seconds();
-                placement_.measured(local_->seconds(), local_runner_.ran);
+                thread_ticks_ += local_->ticks_taken();
+                placement_.measured(seconds_of(local_->ticks_taken()), local_runner_.ran);
                 handle_local();
             }
             if (progressed) {
@@ -582,9 +616,11 @@ public:
         for (auto& st : ranks_) {
             MPI_Wait(&st.payload_request, MPI_STATUS_IGNORE); // long received: returns at once
         }
-        summary_.dispatching = std::max(0.0, summary_.makespan - inline_busy_);
+        const double per_tick = rate_.seconds_per_tick();
+        const double inline_busy = static_cast<double>(inline_ticks_) * per_tick;
+        summary_.dispatching = std::max(0.0, summary_.makespan - inline_busy);
         auto& me = root_overhead_;
-        me.busy = inline_busy_ + thread_busy_;
+        me.busy = static_cast<double>(inline_ticks_ + thread_ticks_) * per_tick;
         me.waiting = root_works() ? std::max(0.0, summary_.makespan - me.busy) : 0;
         me.tasks = summary_.tasks_per_rank[static_cast<std::size_t>(o_.root)];
         me.chunks = local_chunks_;
@@ -722,11 +758,13 @@ private:
 
     /// Runs the root's chunk on this thread: alone, or when its tasks are short.
     void run_inline(const StopToken& token) {
-        const double t0 = steady_now();
+        const std::uint64_t t0 = ticks();
         local_runner_.run(ranks_[static_cast<std::size_t>(o_.root)].wire, local_payloads_, token);
-        const double seconds = steady_now() - t0;
-        inline_busy_ += seconds;
-        placement_.measured(seconds, local_runner_.ran);
+        const std::uint64_t taken = ticks() - t0;
+        inline_ticks_ += taken;
+        if (local_) { // alone, there is no choice to make
+            placement_.measured(seconds_of(taken), local_runner_.ran);
+        }
         ++summary_.inline_chunks;
         handle_local();
     }
@@ -745,6 +783,14 @@ private:
         int flag = 0;
         MPI_Iprobe(MPI_ANY_SOURCE, tag_error, comm_, &flag, MPI_STATUS_IGNORE);
         return flag != 0;
+    }
+
+    /// A span of ticks in seconds, at the rate seen so far (for RootPlacement's estimate).
+    [[nodiscard]] double seconds_of(std::uint64_t t) {
+        if (per_tick_ == 0 || ++rate_checks_ % 1024 == 0) {
+            per_tick_ = rate_.seconds_per_tick();
+        }
+        return static_cast<double>(t) * per_tick_;
     }
 
     [[nodiscard]] bool root_works() const {
@@ -1036,11 +1082,14 @@ private:
     std::exception_ptr sink_error_;
     std::string sink_error_text_;
     ExecutionSummary summary_;
-    Payloads local_payloads_; // the root's own chunk's
-    RootPlacement placement_; // inline or on the thread, from the root's measured task times
-    double inline_busy_ = 0;  // seconds the root ran tasks inline
-    double thread_busy_ = 0;  // and on its thread
+    Payloads local_payloads_;        // the root's own chunk's
+    RootPlacement placement_;        // inline or on the thread, from the root's measured task times
+    TickRate rate_;                  // ticks to seconds, over the run
+    std::uint64_t inline_ticks_ = 0; // the root's time in tasks inline
+    std::uint64_t thread_ticks_ = 0; // and on its thread
     std::uint64_t local_chunks_ = 0;
+    double per_tick_ = 0; // seconds_of's rate, refreshed now and then
+    std::uint64_t rate_checks_ = 0;
     Traffic traffic_;
     RankOverhead root_overhead_;
     ChunkRunner local_runner_;
