@@ -603,7 +603,7 @@ public:
             } else {
                 pacer.idle();
             }
-            if (o_.on_progress) {
+            if (o_.on_progress && (++polls_ & 63) == 0) { // not a clock read every turn
                 report_progress(false);
             }
         }
@@ -1076,6 +1076,7 @@ private:
     std::unordered_map<std::uint64_t, Retry> retries_; // queued or running
     std::deque<std::uint64_t> retry_queue_;            // waiting for a rank
     double last_progress_ = 0;
+    std::uint64_t polls_ = 0; // turns of run()'s loop, for report_progress
     bool stopping_ = false;
     bool inline_ready_ = false; // alone: the root's chunk waits to run inline
     std::atomic<bool> inline_stop_{false};
