@@ -83,6 +83,18 @@ private:
     std::string bytes_;
 };
 
+/// Where one rank's time and messages went in a run (ExecutionSummary::overhead). Counted as the
+/// run goes (two clock reads per chunk, no messages) and gathered on the root once at its end.
+struct RankOverhead {
+    double busy = 0;            ///< seconds in tasks (the root: inline and on its thread)
+    double waiting = 0;         ///< seconds of the run not in tasks: waiting for a chunk, taking
+                                ///< it in, sending results (0 for a root that does not work)
+    std::uint64_t tasks = 0;    ///< task runs finished (ok or failed, retries included)
+    std::uint64_t chunks = 0;   ///< chunks run
+    std::uint64_t messages = 0; ///< point-to-point messages sent (chunks, payloads, stops, results)
+    std::uint64_t bytes = 0;    ///< their bytes
+};
+
 /// What a run did. `tasks`, `completed`, `failed`, `root_worked` and `notes` are known on every
 /// rank; the rest on the root only.
 struct ExecutionSummary {
@@ -99,6 +111,9 @@ struct ExecutionSummary {
     std::uint64_t attempts = 0; ///< task runs started, retries and cancelled ones included (root)
     std::uint64_t retries = 0;  ///< failed runs that were run again (root)
     bool halted = false;        ///< the halt policy stopped the run (root)
+    std::vector<RankOverhead> overhead; ///< per rank, indexed by rank (root)
+    double dispatching = 0; ///< seconds of the root's dispatching thread not in tasks (root)
+    std::uint64_t inline_chunks = 0; ///< the root's chunks it ran inline, not on its thread (root)
 };
 
 /// Thrown by execute on every rank when a task threw (after the others stopped, or with

@@ -23,5 +23,12 @@ namespace rankpool::commands {
 /// "resumed: 7 of 12 tasks taken from journal F", or nothing when none was.
 [[nodiscard]] std::vector<std::string> resumed_lines(std::uint64_t journaled, std::uint64_t tasks,
                                                      const std::string& journal);
+/// An executor run's overhead breakdown, detail.overhead of the commands that run the executor:
+/// {dispatching, inline_chunks, messages, bytes, ranks: [{rank, busy, waiting, tasks, chunks,
+/// messages, bytes}]}; null when the summary has none (not the root, or nothing ran).
+[[nodiscard]] nlohmann::ordered_json overhead_json(const ExecutionSummary& s);
+
+/// The same as one line of text ("overhead: ..."), or "" when the summary has none.
+[[nodiscard]] std::string overhead_text(const ExecutionSummary& s);
 
 } // namespace rankpool::commands

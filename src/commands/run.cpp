@@ -451,7 +451,8 @@ nlohmann::ordered_json to_json(const RunReport& r) {
           {"chunks", s.chunks},
           {"halted", s.halted},
           {"stopped_by", r.stopped_by},
-          {"tasks_per_rank", s.tasks_per_rank}}},
+          {"tasks_per_rank", s.tasks_per_rank},
+          {"overhead", overhead_json(s)}}},
     };
 }
 
@@ -480,6 +481,9 @@ std::vector<std::string> to_text(const RunReport& r) {
     }
     for (auto& l : resumed_lines(r.journaled, s.tasks, r.options.journal)) {
         lines.push_back(std::move(l));
+    }
+    if (auto overhead = overhead_text(s); !overhead.empty()) {
+        lines.push_back(std::move(overhead));
     }
     for (const auto& note : s.notes) {
         lines.push_back("note: " + note);

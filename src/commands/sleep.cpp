@@ -264,7 +264,8 @@ nlohmann::ordered_json to_json(const SleepReport& r) {
           {"chunks", s.chunks},
           {"halted", s.halted},
           {"tasks_per_rank", s.tasks_per_rank},
-          {"stopped_by", r.stopped_by}}},
+          {"stopped_by", r.stopped_by},
+          {"overhead", overhead_json(s)}}},
     };
 }
 
@@ -298,6 +299,9 @@ std::vector<std::string> to_text(const SleepReport& r) {
     }
     for (auto& l : resumed_lines(r.journaled, s.tasks, o.journal)) {
         lines.push_back(std::move(l));
+    }
+    if (auto overhead = overhead_text(s); !overhead.empty()) {
+        lines.push_back(std::move(overhead));
     }
     for (const auto& note : s.notes) {
         lines.push_back("note: " + note);

@@ -331,6 +331,10 @@ TEST_CASE("--json: the envelope, each task's output in results.values, failures 
     CHECK(j["detail"]["workers"] == 2);
     CHECK(j["detail"]["lower_bound"].get<double>() <= j["detail"]["makespan"].get<double>());
     CHECK(count_lines_with(r.err, "rankpool: error: task 2 failed on rank ") == 1);
+    const auto& o = j["detail"]["overhead"]; // the executor's breakdown, as in sleep's
+    REQUIRE(o["ranks"].size() == 2);
+    CHECK(o["ranks"][0]["tasks"].get<int>() + o["ranks"][1]["tasks"].get<int>() == 2);
+    CHECK(o["bytes"].get<int>() > 0);
 }
 
 TEST_CASE("refusals: one line, exit 2, on every rank, before any work") {
