@@ -259,6 +259,11 @@ void JournalWriter::write_all(std::span<const unsigned char> bytes) {
 }
 
 void JournalWriter::append(std::uint64_t index, std::span<const unsigned char> result) {
+    if (result.size() > journal_max_result) { // a reader would take the record for damage
+        throw journal_error("journal '" + path_ + "': the result of task " + std::to_string(index) +
+                            " (" + std::to_string(result.size()) +
+                            " bytes) is more than a record holds");
+    }
     write_all(journal_result_record(index, result));
     ++unsynced_;
     const auto now = std::chrono::steady_clock::now();
