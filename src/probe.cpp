@@ -304,6 +304,7 @@ std::vector<std::string> reach(MPI_Comm comm, int me, std::span<const ProbePair>
     }
     // Wait for all, quietly: a pair that answers is not held up by one that does not.
     std::vector<Pending*> all;
+    all.reserve(reqs.size());
     for (auto& r : reqs) {
         all.push_back(&r);
     }

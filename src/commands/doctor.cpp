@@ -331,6 +331,7 @@ RankFacts rank_facts_from(const nlohmann::json& j) {
 
 std::vector<HostSummary> summarize_hosts(const std::vector<std::optional<RankFacts>>& facts) {
     std::vector<std::string> hosts;
+    hosts.reserve(facts.size());
     for (const auto& f : facts) {
         hosts.push_back(f ? f->host : std::string());
     }

@@ -121,6 +121,7 @@ TEST_CASE("idle CPUs: one rank alone on a 2-CPU host, not called unbound") {
 
 TEST_CASE("many hosts with the same pitfall are named up to four, then counted") {
     std::vector<std::optional<RankFacts>> f;
+    f.reserve(6);
     for (int h = 0; h < 6; ++h) {
         f.emplace_back(facts(h, "n" + std::to_string(h), 4, 4, "0-3"));
     }

@@ -19,6 +19,7 @@ namespace {
 /// Every rank its own "host", so that the plan pairs every two ranks (round-robin).
 std::vector<std::string> one_host_per_rank(int size) {
     std::vector<std::string> hosts;
+    hosts.reserve(static_cast<std::size_t>(size));
     for (int r = 0; r < size; ++r) {
         hosts.push_back("h" + std::to_string(r));
     }
