@@ -519,7 +519,7 @@ std::vector<std::string> to_text(const DoctorReport& r) {
         lines.push_back(line);
     }
     if (r.pairs.empty()) {
-        lines.push_back("links: none to measure (one rank)");
+        lines.emplace_back("links: none to measure (one rank)");
     }
     for (const auto& p : r.pairs) {
         lines.push_back("link " + describe(p) + ": " +

@@ -44,7 +44,7 @@ std::vector<std::string> sleep_args(const std::string& journal, bool json = fals
         a.insert(a.end(), {"--journal", journal});
     }
     if (json) {
-        a.push_back("--json");
+        a.emplace_back("--json");
     }
     return a;
 }

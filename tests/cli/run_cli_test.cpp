@@ -41,7 +41,7 @@ std::vector<std::string> run_args(const std::string& command, const std::vector<
     std::vector<std::string> a = {"run"};
     a.insert(a.end(), options.begin(), options.end());
     a.push_back(command);
-    a.push_back(":::");
+    a.emplace_back(":::");
     a.insert(a.end(), args.begin(), args.end());
     return a;
 }
