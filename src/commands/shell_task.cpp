@@ -334,10 +334,14 @@ ShellOutcome run_shell(const ShellCommand& c, const StopToken& stop) {
     if ((c.stdout_path.empty() && ::pipe2(out_pipe, O_CLOEXEC) != 0) ||
         (c.stderr_path.empty() && ::pipe2(err_pipe, O_CLOEXEC) != 0)) {
         fail.err = std::string("cannot make a pipe: ") + std::strerror(errno);
-        Fd a(out_pipe[0]), b(out_pipe[1]);
+        const Fd out_read(out_pipe[0]); // the first pipe, if only the second failed
+        const Fd out_write(out_pipe[1]);
         return fail;
     }
-    Fd out_read(out_pipe[0]), out_write(out_pipe[1]), err_read(err_pipe[0]), err_write(err_pipe[1]);
+    Fd out_read(out_pipe[0]);
+    Fd out_write(out_pipe[1]);
+    Fd err_read(err_pipe[0]);
+    Fd err_write(err_pipe[1]);
     SpawnSetup setup;
     prepare(setup, out_write.fd, err_write.fd, c);
     auto env = child_environment(c.extra_env);

@@ -228,7 +228,10 @@ TEST_CASE("replacement strings, quoted, and the task's environment") {
         CHECK(l[1].rfind("-n|-n|-n|.|-n|2|2 ", 0) == 0);
         for (const auto& line : l) {
             std::istringstream words(line.substr(line.rfind('|') + 1));
-            std::string task, slot_from_rank, slot, host;
+            std::string task;
+            std::string slot_from_rank;
+            std::string slot;
+            std::string host;
             words >> task >> slot_from_rank >> slot >> host;
             CHECK(slot == slot_from_rank);
             CHECK(std::stoi(slot) >= 1);
