@@ -191,16 +191,16 @@ Waited exchange(MPI_Comm comm, int partner, bool starts, const Bytes& out, const
     if (starts) {
         used.push_back(irecv(in, n, partner, tag, comm));
         used.push_back(isend(out, n, partner, tag, comm));
-        Pending* both[] = {&used[0], &used[1]};
+        Pending* both[] = {&used.front(), &used.back()};
         return wait_all(both, deadline, true);
     }
     used.push_back(irecv(in, n, partner, tag, comm));
-    Pending* first[] = {&used[0]};
+    Pending* first[] = {&used.front()};
     if (const Waited w = wait_all(first, deadline, true); w != Waited::done) {
         return w;
     }
     used.push_back(isend(out, n, partner, tag, comm));
-    Pending* second[] = {&used[1]};
+    Pending* second[] = {&used.back()};
     return wait_all(second, deadline, true);
 }
 
