@@ -389,8 +389,8 @@ std::string broadcast_text(const boost::mpi::communicator& comm, const std::stri
         return text;
     }
     for (;;) {
-        int source = 0;
-        if (auto p = receive_if_there(comm, root, tag, source)) {
+        int from = 0; // the root, as asked
+        if (auto p = receive_if_there(comm, root, tag, from)) {
             Pending* ps[] = {&*p};
             static_cast<void>(wait_all(ps, Clock::time_point::max(), false));
             return text_of(*p);
