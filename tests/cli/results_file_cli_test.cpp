@@ -94,7 +94,7 @@ std::vector<double> as_f64(const std::string& data) {
 
 /// A Python 3 that has numpy (Debian's python3-numpy; scripts/install-deps.sh installs it).
 std::string python_with_numpy() {
-    for (const std::string python : {"/usr/bin/python3", "python3"}) {
+    for (std::string python : {"/usr/bin/python3", "python3"}) {
         if (std::system((python + " -c 'import numpy' >/dev/null 2>&1").c_str()) == 0) {
             return python;
         }
