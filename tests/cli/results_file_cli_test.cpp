@@ -27,6 +27,8 @@ struct Folder {
         fs::temp_directory_path() /
         ("rankpool-output-cli-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
     Folder() { fs::create_directories(path); }
+    Folder(const Folder&) = delete;
+    Folder& operator=(const Folder&) = delete;
     ~Folder() {
         std::error_code ignored;
         fs::remove_all(path, ignored);
