@@ -1,6 +1,7 @@
 // Tests of rankpool/probe.hpp under mpiexec: texts to and from rank 0, the ping-pong of a plan,
 // and a partner that never answers, which must fail its pair by the deadline instead of hanging.
 #include <chrono>
+#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -31,7 +32,7 @@ PingPongOptions quick(std::chrono::milliseconds timeout) {
     o.timeout = timeout;
     o.latency_round_trips = 50;
     o.bandwidth_round_trips = 3;
-    o.bandwidth_bytes = 64 * 1024;
+    o.bandwidth_bytes = std::size_t{64} * 1024;
     return o;
 }
 
