@@ -144,8 +144,8 @@ std::pair<RunResult, std::string> run_on_tmpfs(int ranks, const Folder& folder,
                                                const std::string& opts,
                                                const std::vector<std::string>& args) {
     const std::string list = folder.path.string() + ".list";
-    const std::string script = "mount -t tmpfs -o " + opts + " tmpfs \"$0\" || exit 99; \"$@\"; " +
-                               "rc=$?; ls -A \"$0\" >" + quote(list) + "; exit $rc";
+    const std::string script = "mount -t tmpfs -o " + opts + R"( tmpfs "$0" || exit 99; "$@"; )" +
+                               R"(rc=$?; ls -A "$0" >)" + quote(list) + "; exit $rc";
     const auto r = run_rankpool_with("unshare -m sh -c " + quote(script) + " " +
                                          quote(folder.path.string()) + " " + launcher(ranks),
                                      args);
