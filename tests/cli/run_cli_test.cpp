@@ -116,8 +116,9 @@ TEST_CASE("--unordered prints as tasks complete; the default waits for input ord
     for (const bool unordered : {true, false}) {
         CAPTURE(unordered);
         const std::string flag = temp_path("flag");
-        const std::string cmd = "if [ {} = first ]; then while [ ! -e " + flag +
-                                " ]; do sleep 0.01; done; else touch " + flag + "; fi; echo {}";
+        std::string cmd = "if [ {} = first ]; then while [ ! -e " + flag;
+        cmd += " ]; do sleep 0.01; done; else touch " + flag;
+        cmd += "; fi; echo {}";
         const auto r = run_rankpool(2, run_args(cmd, {"first", "second"},
                                                 unordered ? std::vector<std::string>{"--unordered"}
                                                           : std::vector<std::string>{}));
