@@ -1214,7 +1214,7 @@ ExecutionSummary execute_erased(const boost::mpi::communicator& comm, const Task
         std::rethrow_exception(sink_error); // on the root, after every worker has stopped
     }
     if (error) {
-        throw *error;
+        throw execution_error(std::move(summary)); // as *error: the root's, with its failures
     }
     throw execution_error(what, std::move(summary));
 }

@@ -181,9 +181,9 @@ std::vector<std::uint64_t> journal_todo(const JournalContents& contents, std::ui
 }
 
 JournalWriter::JournalWriter(const std::string& path, const std::string& header, JournalBatch batch)
-    : path_(path), batch_(batch), last_sync_(std::chrono::steady_clock::now()) {
+    : path_(path), fd_(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644)), batch_(batch),
+      last_sync_(std::chrono::steady_clock::now()) {
     const std::string where = "journal '" + path + "'";
-    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (fd_ < 0) {
         throw journal_error(where + " cannot be opened: " + errno_text());
     }

@@ -46,12 +46,14 @@ std::string host_of(const Pmix& pmix, const pmix_proc_t& me, int rank) {
     std::memset(&optional, 0, sizeof optional);
     std::strncpy(optional.key, PMIX_OPTIONAL, PMIX_MAX_KEYLEN);
     optional.value.type = PMIX_BOOL;
+    // NOLINTNEXTLINE(cppcoreguidelines-pro-type-union-access): PMIx's tagged C union, type set
     optional.value.data.flag = true;
     pmix_value_t* value = nullptr;
     if (pmix.get(&proc, PMIX_HOSTNAME, &optional, 1, &value) != PMIX_SUCCESS || value == nullptr) {
         return {};
     }
     // The value is left to the process's end: a few bytes, once, on a path that ends the job.
+    // NOLINTNEXTLINE(cppcoreguidelines-pro-type-union-access): PMIx's tagged C union, type checked
     return value->type == PMIX_STRING && value->data.string != nullptr ? value->data.string : "";
 }
 

@@ -50,8 +50,9 @@ void wake(int fd) {
 
 } // namespace
 
-LifelineWatch::LifelineWatch() : address_(fresh_name()) {
-    listen_fd_ = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+LifelineWatch::LifelineWatch()
+    : address_(fresh_name()),
+      listen_fd_(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0)) {
     if (listen_fd_ < 0) {
         throw_errno("lifeline socket");
     }

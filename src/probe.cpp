@@ -191,16 +191,16 @@ Waited exchange(MPI_Comm comm, int partner, bool starts, const Bytes& out, const
     if (starts) {
         used.push_back(irecv(in, n, partner, tag, comm));
         used.push_back(isend(out, n, partner, tag, comm));
-        Pending* both[] = {&used[0], &used[1]};
+        Pending* both[] = {&used.front(), &used.back()};
         return wait_all(both, deadline, true);
     }
     used.push_back(irecv(in, n, partner, tag, comm));
-    Pending* first[] = {&used[0]};
+    Pending* first[] = {&used.front()};
     if (const Waited w = wait_all(first, deadline, true); w != Waited::done) {
         return w;
     }
     used.push_back(isend(out, n, partner, tag, comm));
-    Pending* second[] = {&used[1]};
+    Pending* second[] = {&used.back()};
     return wait_all(second, deadline, true);
 }
 
@@ -304,6 +304,7 @@ std::vector<std::string> reach(MPI_Comm comm, int me, std::span<const ProbePair>
     }
     // Wait for all, quietly: a pair that answers is not held up by one that does not.
     std::vector<Pending*> all;
+    all.reserve(reqs.size());
     for (auto& r : reqs) {
         all.push_back(&r);
     }
@@ -388,8 +389,8 @@ std::string broadcast_text(const boost::mpi::communicator& comm, const std::stri
         return text;
     }
     for (;;) {
-        int source = 0;
-        if (auto p = receive_if_there(comm, root, tag, source)) {
+        int from = 0; // the root, as asked
+        if (auto p = receive_if_there(comm, root, tag, from)) {
             Pending* ps[] = {&*p};
             static_cast<void>(wait_all(ps, Clock::time_point::max(), false));
             return text_of(*p);

@@ -89,13 +89,13 @@ void append_csv_field(std::string& out, std::string_view text) {
 
 void append_csv_field(std::string& out, std::uint64_t v) {
     std::array<char, 24> s{};
-    const auto end = std::to_chars(s.data(), s.data() + s.size(), v).ptr;
+    auto* const end = std::to_chars(s.data(), s.data() + s.size(), v).ptr;
     out.append(s.data(), end);
 }
 
 void append_csv_field(std::string& out, double v) {
     std::array<char, 32> s{};
-    const auto end = std::to_chars(s.data(), s.data() + s.size(), v).ptr;
+    auto* const end = std::to_chars(s.data(), s.data() + s.size(), v).ptr;
     out.append(s.data(), end);
 }
 

@@ -161,7 +161,7 @@ RunInput parse_run_words(std::span<const std::string> words, const std::string& 
         throw usage_error("run needs its arguments: COMMAND ::: ARG... or COMMAND :::: FILE "
                           "(rankpool does not read standard input)");
     }
-    const std::string marker = words[k];
+    const std::string& marker = words[k];
     std::vector<std::string> items(words.begin() + static_cast<std::ptrdiff_t>(k) + 1, words.end());
     for (const auto& w : items) {
         if (w == ":::" || w == "::::") {

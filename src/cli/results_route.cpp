@@ -2,6 +2,7 @@
 #include "results_route.hpp"
 
 #include <cstdio>
+#include <utility>
 
 #include <boost/mpi/collectives/broadcast.hpp>
 #include <boost/serialization/string.hpp>
@@ -84,8 +85,8 @@ std::string from_root(const boost::mpi::communicator& comm, std::string s) {
 } // namespace
 
 ResultsRoute::ResultsRoute(const boost::mpi::communicator& comm, Output& out, bool show_results,
-                           const std::optional<OutputFile>& file)
-    : output_(file) {
+                           std::optional<OutputFile> file)
+    : output_(std::move(file)) {
     if (!show_results) {
         screen_ = std::make_unique<WithoutResults>(out.sink());
     }

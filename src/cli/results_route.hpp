@@ -23,7 +23,7 @@ public:
     /// cannot be written: exit 2 on every rank). `show_results`: the screen shows each result
     /// (squares --print, sleep without --quiet); worker lines and notes always reach it.
     ResultsRoute(const boost::mpi::communicator& comm, Output& out, bool show_results,
-                 const std::optional<OutputFile>& file);
+                 std::optional<OutputFile> file);
     ResultsRoute(const ResultsRoute&) = delete;
     ResultsRoute& operator=(const ResultsRoute&) = delete;
     ~ResultsRoute();

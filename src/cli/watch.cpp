@@ -17,6 +17,18 @@
 
 namespace rankpool::cli {
 
+namespace {
+
+/// Prints a progress line, if there is one, and flushes it (stderr may be a Slurm output file).
+void show(const std::optional<std::string>& text) {
+    if (text) {
+        std::fputs(text->c_str(), stderr);
+        std::fflush(stderr);
+    }
+}
+
+} // namespace
+
 HaltPolicy parse_halt_option(const std::string& text) {
     std::string why;
     if (const auto p = parse_halt(text, &why)) {
@@ -137,13 +149,6 @@ std::string RunWatch::finish(const ExecutionSummary& s) {
 
 double RunWatch::elapsed() const {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-}
-
-void RunWatch::show(const std::optional<std::string>& text) const {
-    if (text) {
-        std::fputs(text->c_str(), stderr);
-        std::fflush(stderr);
-    }
 }
 
 } // namespace rankpool::cli

@@ -68,7 +68,6 @@ public:
 
 private:
     [[nodiscard]] double elapsed() const;
-    void show(const std::optional<std::string>& text) const;
 
     bool root_;
     std::string problem_;

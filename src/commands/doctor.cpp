@@ -331,6 +331,7 @@ RankFacts rank_facts_from(const nlohmann::json& j) {
 
 std::vector<HostSummary> summarize_hosts(const std::vector<std::optional<RankFacts>>& facts) {
     std::vector<std::string> hosts;
+    hosts.reserve(facts.size());
     for (const auto& f : facts) {
         hosts.push_back(f ? f->host : std::string());
     }
@@ -518,7 +519,7 @@ std::vector<std::string> to_text(const DoctorReport& r) {
         lines.push_back(line);
     }
     if (r.pairs.empty()) {
-        lines.push_back("links: none to measure (one rank)");
+        lines.emplace_back("links: none to measure (one rank)");
     }
     for (const auto& p : r.pairs) {
         lines.push_back("link " + describe(p) + ": " +

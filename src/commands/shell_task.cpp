@@ -107,6 +107,7 @@ std::vector<std::string> child_environment(const std::vector<std::string>& extra
 
 std::vector<char*> pointers(std::vector<std::string>& strings) {
     std::vector<char*> p;
+    p.reserve(strings.size() + 1);
     for (auto& s : strings) {
         p.push_back(s.data());
     }
@@ -328,10 +329,14 @@ ShellOutcome run_shell(const ShellCommand& c, const StopToken& stop) {
     if ((c.stdout_path.empty() && ::pipe2(out_pipe, O_CLOEXEC) != 0) ||
         (c.stderr_path.empty() && ::pipe2(err_pipe, O_CLOEXEC) != 0)) {
         fail.err = std::string("cannot make a pipe: ") + std::strerror(errno);
-        Fd a(out_pipe[0]), b(out_pipe[1]);
+        const Fd out_read(out_pipe[0]); // the first pipe, if only the second failed
+        const Fd out_write(out_pipe[1]);
         return fail;
     }
-    Fd out_read(out_pipe[0]), out_write(out_pipe[1]), err_read(err_pipe[0]), err_write(err_pipe[1]);
+    Fd out_read(out_pipe[0]);
+    Fd out_write(out_pipe[1]);
+    Fd err_read(err_pipe[0]);
+    Fd err_write(err_pipe[1]);
     SpawnSetup setup;
     prepare(setup, out_write.fd, err_write.fd, c);
     auto env = child_environment(c.extra_env);

@@ -87,8 +87,8 @@ TEST_CASE("two hosts, two bound ranks each: no pitfall, text and JSON") {
     CHECK(j["detail"]["oversubscribed"] == false);
     CHECK(j["detail"]["bindings"][1]["cpus"] == "1");
     CHECK(j["detail"]["bindings"][1]["bound"] == true);
-    CHECK(j["detail"]["pairs"][0]["ranks"] == nlohmann::json::parse("[0, 2]"));
-    CHECK(j["detail"]["pairs"][0]["hosts"] == nlohmann::json::parse(R"(["h1", "h2"])"));
+    CHECK(j["detail"]["pairs"][0]["ranks"] == nlohmann::ordered_json::parse("[0, 2]"));
+    CHECK(j["detail"]["pairs"][0]["hosts"] == nlohmann::ordered_json::parse(R"(["h1", "h2"])"));
     CHECK(j["detail"]["pairs"][0]["latency_seconds"] == 45e-6);
     CHECK(j["detail"]["pairs"][0]["error"].is_null());
     CHECK(j["detail"]["pitfalls"].empty());
@@ -121,6 +121,7 @@ TEST_CASE("idle CPUs: one rank alone on a 2-CPU host, not called unbound") {
 
 TEST_CASE("many hosts with the same pitfall are named up to four, then counted") {
     std::vector<std::optional<RankFacts>> f;
+    f.reserve(6);
     for (int h = 0; h < 6; ++h) {
         f.emplace_back(facts(h, "n" + std::to_string(h), 4, 4, "0-3"));
     }
@@ -181,8 +182,8 @@ TEST_CASE("a pair that did not answer and ranks that did not answer are failures
     CHECK(j["results"]["failed"] == 1);
     CHECK(j["results"]["answered"] == 2);
     CHECK(j["results"]["failures"].size() == 2);
-    CHECK(j["detail"]["no_answer"] == nlohmann::json::parse("[4, 5]"));
-    CHECK(j["detail"]["no_answer_hosts"] == nlohmann::json::parse("[null, null]"));
+    CHECK(j["detail"]["no_answer"] == nlohmann::ordered_json::parse("[4, 5]"));
+    CHECK(j["detail"]["no_answer_hosts"] == nlohmann::ordered_json::parse("[null, null]"));
     CHECK(j["detail"]["bindings"][4].is_null());
     CHECK(j["detail"]["pairs"][0]["ok"] == false);
     CHECK(j["detail"]["pairs"][0]["error"] == "no answer within 5 s (reachability)");
@@ -195,7 +196,8 @@ TEST_CASE("ranks that did not answer are named by the launcher's host names wher
     REQUIRE(failures.size() == 2);
     CHECK(failures[0] == "ranks 1-2 (h2) did not answer rank 0 (h1) within 5 s");
     CHECK(failures[1] == "rank 3 (host unknown) did not answer rank 0 (h1) within 5 s");
-    CHECK(to_json(r)["detail"]["no_answer_hosts"] == nlohmann::json::parse(R"(["h2","h2",null])"));
+    CHECK(to_json(r)["detail"]["no_answer_hosts"] ==
+          nlohmann::ordered_json::parse(R"(["h2","h2",null])"));
 }
 
 TEST_CASE("facts and outcomes survive the trip to rank 0 as JSON text") {

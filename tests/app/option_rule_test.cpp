@@ -232,7 +232,10 @@ TEST_CASE("sleep: every bad value of --retries, --halt and --flaky-task is one l
         {{"sleep", "1", "2", "--flaky-task", "0", "--crash-task", "0"},
          "--flaky-task and --crash-task contradict each other: task 0 is given both"},
     };
-    for (const auto& [args, err] : cases) {
+    // Named, not structured bindings: clang 14 cannot capture those (CAPTURE does).
+    for (const auto& c : cases) {
+        const auto& args = c.first;
+        const auto& err = c.second;
         CAPTURE(args);
         const auto r = parse(args);
         CHECK(r.exit_code == 2);

@@ -36,6 +36,8 @@ struct Folder {
         fs::temp_directory_path() /
         ("rankpool-result-file-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
     Folder() { fs::create_directories(path); }
+    Folder(const Folder&) = delete;
+    Folder& operator=(const Folder&) = delete;
     ~Folder() { fs::remove_all(path); }
     [[nodiscard]] std::string file(const std::string& name) const { return (path / name).string(); }
     [[nodiscard]] std::vector<std::string> names() const {

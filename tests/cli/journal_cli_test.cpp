@@ -44,7 +44,7 @@ std::vector<std::string> sleep_args(const std::string& journal, bool json = fals
         a.insert(a.end(), {"--journal", journal});
     }
     if (json) {
-        a.push_back("--json");
+        a.emplace_back("--json");
     }
     return a;
 }
@@ -302,7 +302,8 @@ TEST_CASE("sleep --journal --output: a resumed run writes the uninterrupted run'
     REQUIRE(run_rankpool(2, args).exit_code == 0);
     auto bytes = file_bytes(journal);
     const auto contents = rankpool::read_journal(bytes);
-    bytes.resize(8 + 8 + 1 + contents.header.size() + 2 * (8 + 1 + 8 + 8)); // 2 results left
+    bytes.resize(8 + 8 + 1 + contents.header.size() +
+                 std::size_t{2} * (8 + 1 + 8 + 8)); // 2 results left
     std::ofstream(journal, std::ios::binary | std::ios::trunc)
         .write(reinterpret_cast<const char*>(bytes.data()),
                static_cast<std::streamsize>(bytes.size()));

@@ -27,6 +27,8 @@ struct Folder {
         fs::temp_directory_path() /
         ("rankpool-output-cli-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
     Folder() { fs::create_directories(path); }
+    Folder(const Folder&) = delete;
+    Folder& operator=(const Folder&) = delete;
     ~Folder() {
         std::error_code ignored;
         fs::remove_all(path, ignored);
@@ -94,7 +96,7 @@ std::vector<double> as_f64(const std::string& data) {
 
 /// A Python 3 that has numpy (Debian's python3-numpy; scripts/install-deps.sh installs it).
 std::string python_with_numpy() {
-    for (const std::string python : {"/usr/bin/python3", "python3"}) {
+    for (std::string python : {"/usr/bin/python3", "python3"}) {
         if (std::system((python + " -c 'import numpy' >/dev/null 2>&1").c_str()) == 0) {
             return python;
         }
@@ -142,8 +144,8 @@ std::pair<RunResult, std::string> run_on_tmpfs(int ranks, const Folder& folder,
                                                const std::string& opts,
                                                const std::vector<std::string>& args) {
     const std::string list = folder.path.string() + ".list";
-    const std::string script = "mount -t tmpfs -o " + opts + " tmpfs \"$0\" || exit 99; \"$@\"; " +
-                               "rc=$?; ls -A \"$0\" >" + quote(list) + "; exit $rc";
+    const std::string script = "mount -t tmpfs -o " + opts + R"( tmpfs "$0" || exit 99; "$@"; )" +
+                               R"(rc=$?; ls -A "$0" >)" + quote(list) + "; exit $rc";
     const auto r = run_rankpool_with("unshare -m sh -c " + quote(script) + " " +
                                          quote(folder.path.string()) + " " + launcher(ranks),
                                      args);

@@ -94,7 +94,10 @@ TEST_CASE(
         CHECK(count_lines_with(r.out, "retried 1 failed run: 5 runs in all") == 1);
         const auto tasks = by_task(read_joblog(path));
         REQUIRE(tasks.size() == 4);
-        for (const auto& [i, attempts] : tasks) {
+        // Named, not structured bindings: clang 14 cannot capture those (CAPTURE does).
+        for (const auto& task : tasks) {
+            const std::uint64_t i = task.first;
+            const auto& attempts = task.second;
             CAPTURE(i);
             if (i != 1) {
                 REQUIRE(attempts.size() == 1);

@@ -48,7 +48,7 @@ std::vector<std::string> run_args(const std::string& command, const std::vector<
     std::vector<std::string> a = {"run"};
     a.insert(a.end(), options.begin(), options.end());
     a.push_back(command);
-    a.push_back(":::");
+    a.emplace_back(":::");
     a.insert(a.end(), args.begin(), args.end());
     return a;
 }
@@ -123,8 +123,9 @@ TEST_CASE("--unordered prints as tasks complete; the default waits for input ord
     for (const bool unordered : {true, false}) {
         CAPTURE(unordered);
         const std::string flag = temp_path("flag");
-        const std::string cmd = "if [ {} = first ]; then while [ ! -e " + flag +
-                                " ]; do sleep 0.01; done; else touch " + flag + "; fi; echo {}";
+        std::string cmd = "if [ {} = first ]; then while [ ! -e " + flag;
+        cmd += " ]; do sleep 0.01; done; else touch " + flag;
+        cmd += "; fi; echo {}";
         const auto r = run_rankpool(2, run_args(cmd, {"first", "second"},
                                                 unordered ? std::vector<std::string>{"--unordered"}
                                                           : std::vector<std::string>{}));
@@ -235,7 +236,10 @@ TEST_CASE("replacement strings, quoted, and the task's environment") {
         CHECK(l[1].rfind("-n|-n|-n|.|-n|2|2 ", 0) == 0);
         for (const auto& line : l) {
             std::istringstream words(line.substr(line.rfind('|') + 1));
-            std::string task, slot_from_rank, slot, host;
+            std::string task;
+            std::string slot_from_rank;
+            std::string slot;
+            std::string host;
             words >> task >> slot_from_rank >> slot >> host;
             CHECK(slot == slot_from_rank);
             CHECK(std::stoi(slot) >= 1);

@@ -172,7 +172,10 @@ TEST_CASE("spawn --crash-worker: a worker that dies at any point ends the run wi
         {"compute", ") died before it returned its sum"},
         {"join", ") died while it was joined (MPI_Comm_disconnect)"},
     };
-    for (const auto& [when, says] : points) {
+    // Named, not structured bindings: clang 14 cannot capture those (CAPTURE does).
+    for (const auto& point : points) {
+        const char* const when = point.first;
+        const char* const says = point.second;
         CAPTURE(when);
         const auto alone = run_rankpool(0, {"spawn", "--crash-worker", when});
         CAPTURE(alone.err);

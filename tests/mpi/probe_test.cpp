@@ -1,6 +1,7 @@
 // Tests of rankpool/probe.hpp under mpiexec: texts to and from rank 0, the ping-pong of a plan,
 // and a partner that never answers, which must fail its pair by the deadline instead of hanging.
 #include <chrono>
+#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,7 @@ namespace {
 /// Every rank its own "host", so that the plan pairs every two ranks (round-robin).
 std::vector<std::string> one_host_per_rank(int size) {
     std::vector<std::string> hosts;
+    hosts.reserve(static_cast<std::size_t>(size));
     for (int r = 0; r < size; ++r) {
         hosts.push_back("h" + std::to_string(r));
     }
@@ -30,7 +32,7 @@ PingPongOptions quick(std::chrono::milliseconds timeout) {
     o.timeout = timeout;
     o.latency_round_trips = 50;
     o.bandwidth_round_trips = 3;
-    o.bandwidth_bytes = 64 * 1024;
+    o.bandwidth_bytes = std::size_t{64} * 1024;
     return o;
 }
 

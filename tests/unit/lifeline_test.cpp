@@ -1,4 +1,5 @@
 // Tests of the lifeline: a child's death is seen at once, a released child's exit is not a death.
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <csignal>
@@ -63,12 +64,7 @@ bool closed(const LifelineWatch& w, std::size_t n) {
     if (cs.size() != n) {
         return false;
     }
-    for (const auto& c : cs) {
-        if (!c.closed) {
-            return false;
-        }
-    }
-    return true;
+    return std::ranges::all_of(cs, [](const auto& c) { return c.closed; });
 }
 
 } // namespace

@@ -109,6 +109,7 @@ TEST_CASE("the plan: every pair of hosts once, no rank twice in a round") {
     for (int h = 1; h <= 9; ++h) {
         CAPTURE(h);
         std::vector<std::string> hosts;
+        hosts.reserve(2 * static_cast<std::size_t>(h));
         for (int r = 0; r < 2 * h; ++r) {
             hosts.push_back("h" + std::to_string(r % h)); // round-robin placement
         }
