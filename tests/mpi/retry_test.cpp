@@ -317,8 +317,8 @@ TEST_CASE("failed_result: a failed attempt with a result is retried, and its las
                     s = execute(
                         world, Tasks(n),
                         [](const TaskContext& c) -> std::string {
-                            const std::string out = "task " + std::to_string(c.index) +
-                                                    " attempt " + std::to_string(c.attempt);
+                            std::string out = "task " + std::to_string(c.index) + " attempt " +
+                                              std::to_string(c.attempt);
                             if ((c.index == 2 && c.attempt == 1) || c.index == 5) {
                                 throw failed_result("exit code 3", out);
                             }
@@ -349,7 +349,7 @@ TEST_CASE("failed_result: a failed attempt with a result is retried, and its las
                 REQUIRE(s.failures.size() == failed);
                 CHECK(s.failures.back().index == 5);
                 CHECK(s.failures.back().message == "exit code 3");
-                CHECK(attempts.size() == n + 2 * retries);
+                CHECK(attempts.size() == n + std::size_t{2} * retries);
                 const auto failed_attempts =
                     std::count_if(attempts.begin(), attempts.end(), [](const TaskAttempt& a) {
                         return a.status == AttemptStatus::failed && a.error == "exit code 3";
