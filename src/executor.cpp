@@ -33,6 +33,7 @@
 #include <mpi.h>
 
 #include "rankpool/buffer.hpp"
+#include "rankpool/deadline.hpp"
 #include "rankpool/map.hpp"
 #include "rankpool/mpi_env.hpp"
 #include "rankpool/ordering.hpp"
@@ -456,6 +457,9 @@ public:
               worker_of_rank.begin(), worker_of_rank.end(), [](int w) { return w >= 0; }))),
           local_runner_(layout, task, stop_at_failure(o), o.root) {
         summary_.tasks = setup.tasks;
+        if (o.deadline > 0) {
+            deadline_.emplace(o.deadline, o.deadline_task_seconds);
+        }
         summary_.tasks_per_rank.assign(ranks_.size(), 0);
         requests_.assign(ranks_.size(), MPI_REQUEST_NULL);
         if (o.ordered && !layout.variable) {
@@ -542,7 +546,24 @@ private:
         std::vector<std::byte> payloads;        // its chunk's payloads, packed, being sent
         MPI_Request payload_request = MPI_REQUEST_NULL;
         bool stopped = false;
+        double given_at = 0; // MPI_Wtime when the chunk was handed out
     };
+
+    /// With a deadline: whether `tasks` more tasks cannot finish before it, and if so, stops
+    /// handing out (running tasks finish).
+    bool past_deadline(std::uint64_t tasks) {
+        if (!deadline_ || (dispatcher_.remaining() == 0 && retry_queue_.empty()) ||
+            deadline_->allows(unix_now(), tasks)) {
+            return false; // (nothing left to hand out: the deadline stops nothing)
+        }
+        summary_.deadline_stopped = true;
+        stopping_ = true;
+        return true;
+    }
+    static double unix_now() {
+        return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
+            .count();
+    }
 
     /// Task indices in hand-out order (by position: see position()).
     std::vector<std::uint64_t> handout_order() const {
@@ -559,13 +580,13 @@ private:
 
     void give(int rank) {
         const int worker = worker_of_rank_[static_cast<std::size_t>(rank)];
-        if (stopping_ || stop_asked() || worker < 0) {
+        if (stopping_ || stop_asked() || worker < 0 || past_deadline(1)) {
             return;
         }
         auto& st = ranks_[static_cast<std::size_t>(rank)];
         if (!take_retry(rank)) {
             const auto chunk = dispatcher_.next(worker);
-            if (chunk.empty()) {
+            if (chunk.empty() || (chunk.size() > 1 && past_deadline(chunk.size()))) {
                 return;
             }
             st.pending = chunk;
@@ -573,6 +594,7 @@ private:
             st.first = static_cast<std::size_t>(chunk.data() - dispatcher_.order().data());
         }
         const auto chunk = st.pending;
+        st.given_at = MPI_Wtime();
         ++busy_;
         ++summary_.chunks;
         if (rank == o_.root) {
@@ -656,6 +678,9 @@ private:
         auto& st = ranks_[static_cast<std::size_t>(rank)];
         auto& ran = summary_.tasks_per_rank[static_cast<std::size_t>(rank)];
         std::size_t next_failure = 0; // failures come in the chunk's task order
+        if (deadline_) {
+            deadline_->finished(MPI_Wtime() - st.given_at, st.pending.size());
+        }
         for (std::size_t k = 0; k < st.pending.size(); ++k) {
             const unsigned char* s = slots + k * layout_.slot();
             const unsigned char status = s[layout_.status()];
@@ -929,7 +954,8 @@ private:
     std::deque<std::uint64_t> retry_queue_;            // waiting for a rank
     double last_progress_ = 0;
     bool stopping_ = false;
-    bool inline_ready_ = false; // alone: the root's chunk waits to run inline
+    std::optional<DeadlineGate> deadline_; // with ExecutorOptions::deadline
+    bool inline_ready_ = false;            // alone: the root's chunk waits to run inline
     std::atomic<bool> inline_stop_{false};
     std::exception_ptr sink_error_;
     std::string sink_error_text_;

@@ -11,6 +11,7 @@
 
 #include "app.hpp"
 #include "commands/sleep.hpp"
+#include "deadline_cli.hpp"
 #include "output.hpp"
 #include "result_file.hpp"
 #include "results_route.hpp"
@@ -39,6 +40,7 @@ struct SleepArgs {
     std::string output;
     std::string journal;
     std::string grace = "10";
+    std::string deadline;
     bool seconds_given = false; ///< SECONDS were on the command line
     bool longest_first = false;
     bool unordered = false;
@@ -143,6 +145,8 @@ SleepOptions validate(const SleepArgs& a) {
     }
     o.journal = a.journal;
     o.grace = parse_seconds(a.grace, "--grace");
+    check_deadline(a.deadline);
+    o.deadline = a.deadline;
     if (o.fail_task && o.crash_task && *o.fail_task == *o.crash_task) {
         throw usage_error("--fail-task and --crash-task contradict each other: task " +
                           std::to_string(*o.fail_task) + " can fail or crash, not both");
@@ -172,6 +176,7 @@ int stopped(Output& out, const SleepReport& r) {
 
 int run(const boost::mpi::communicator& comm, SleepOptions o, const SleepWatch& w,
         const std::optional<OutputFile>& output, Output& out) {
+    o.executor.deadline = resolve_deadline(comm, o.executor.root, o.deadline);
     RunWatch watch(comm, o.executor.root, w.joblog, w.progress,
                    [&o](std::uint64_t i) { return task_input(o, i); });
     if (!watch.problem().empty()) {
@@ -300,6 +305,7 @@ void add_sleep_command(CLI::App& app, std::optional<Command>& chosen) {
                    "after SIGTERM, SIGINT or SIGUSR1: seconds running tasks get to stop before\n"
                    "the run ends anyway (default 10); the exit code is then 128 + the signal")
         ->type_name("SECONDS");
+    add_deadline_option(*sl, a->deadline);
     add_output_option(*sl, a->output);
     sl->add_flag("--json", a->json, "print one JSON object instead of the text output");
     sl->callback([a, seconds, &chosen] {

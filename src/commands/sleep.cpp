@@ -11,6 +11,7 @@
 
 #include <boost/mpi/collectives/broadcast.hpp>
 
+#include "rankpool/deadline.hpp"
 #include "rankpool/errors.hpp"
 #include "rankpool/journal.hpp"
 #include "rankpool/ordering.hpp"
@@ -185,6 +186,13 @@ SleepReport run_sleep(const boost::mpi::communicator& comm, const SleepOptions& 
     }
     ExecutorOptions eo = o.executor;
     eo.ordered = o.executor.ordered && !resume;
+    if (resume && eo.deadline > 0 && eo.deadline_task_seconds <= 0 && r.journaled > 0) {
+        double sum = 0; // a sleep's result is its seconds: the journal's measured task times
+        for (const auto& e : resume->writer.contents().entries) {
+            sum += resume->values[e.index];
+        }
+        eo.deadline_task_seconds = sum / static_cast<double>(r.journaled);
+    }
     Tasks tasks(n);
     tasks.with_costs(costs);
     if (resume) {
@@ -209,6 +217,9 @@ SleepReport run_sleep(const boost::mpi::communicator& comm, const SleepOptions& 
     r.summary.completed += r.journaled;
     const auto* flag = o.executor.stop_requested;
     r.stopped_by = root && flag != nullptr && r.summary.completed < n ? flag->load() : 0;
+    if (root && r.stopped_by == 0 && r.summary.deadline_stopped && r.summary.completed < n) {
+        r.stopped_by = stopped_by_deadline;
+    }
     boost::mpi::broadcast(comm, r.stopped_by, o.executor.root);
     if (root) {
         sink.end();
@@ -246,6 +257,8 @@ nlohmann::ordered_json to_json(const SleepOptions& o) {
     j["journal"] =
         o.journal.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(o.journal);
     j["grace"] = o.grace;
+    j["deadline"] =
+        o.deadline.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(o.deadline);
     return j;
 }
 
@@ -282,7 +295,11 @@ nlohmann::ordered_json to_json(const SleepReport& r) {
           {"chunks", s.chunks},
           {"halted", s.halted},
           {"tasks_per_rank", s.tasks_per_rank},
-          {"stopped_by", r.stopped_by}}},
+          {"stopped_by", r.stopped_by},
+          {"deadline", r.options.executor.deadline > 0
+                           ? nlohmann::ordered_json(r.options.executor.deadline)
+                           : nlohmann::ordered_json(nullptr)},
+          {"deadline_stopped", r.stopped_by == stopped_by_deadline}}},
     };
 }
 
@@ -312,6 +329,10 @@ std::vector<std::string> to_text(const SleepReport& r) {
     }
     if (s.halted) {
         lines.push_back("stopped by --halt " + to_string(o.executor.effective_halt()));
+    }
+    if (r.stopped_by == stopped_by_deadline) {
+        lines.push_back("stopped by --deadline " + local_time_text(o.executor.deadline) +
+                        ": the tasks left could not have finished before it");
     }
     if (s.failed > 0 || s.completed < s.tasks) {
         std::snprintf(line, sizeof line, "completed %llu of %llu tasks, %llu failed",

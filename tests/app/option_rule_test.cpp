@@ -86,6 +86,7 @@ std::map<std::string, Sample> samples(const std::string& arg_file) {
         {"run --results", {{"--tasks", arg_file}, "/tmp/rankpool-results"}},
         {"run --summary", {{"--tasks", arg_file}, ""}},
         {"run --json", {{"--tasks", arg_file}, ""}},
+        {"sleep --deadline", {{}, "3600"}},
     };
 }
 
