@@ -729,6 +729,9 @@ private:
                 }
             });
         }
+        if (o_.on_chunk_end) { // the chunk's results went out: e.g. one journal record for them
+            guard(0, "on_chunk_end", o_.on_chunk_end);
+        }
         give(rank);
         if (!retry_queue_.empty()) {
             give_idle(); // a retry may wait for a rank that has nothing else to do

@@ -53,6 +53,27 @@ std::string errno_text() {
     return std::strerror(errno);
 }
 
+/// Whether a 'C' payload's count, sizes and length agree (its CRC held: otherwise a bug).
+bool whole_chunk(std::span<const unsigned char> payload) {
+    if (payload.size() < 5) {
+        return false;
+    }
+    const auto count = get_le(payload.data() + 1, 4);
+    std::size_t o = 5;
+    for (std::uint64_t k = 0; k < count; ++k) {
+        if (payload.size() - o < 12) {
+            return false;
+        }
+        const auto size = get_le(payload.data() + o + 8, 4);
+        o += 12;
+        if (payload.size() - o < size) {
+            return false;
+        }
+        o += size;
+    }
+    return count > 0 && o == payload.size();
+}
+
 /// Why the record at `o` is damaged, or empty when it is whole. `end` is where it ends.
 std::string check_record(std::span<const unsigned char> bytes, std::size_t o, bool first,
                          std::size_t& end, bool& cut_short) {
@@ -77,7 +98,8 @@ std::string check_record(std::span<const unsigned char> bytes, std::size_t o, bo
         return "a bad checksum";
     }
     const unsigned char type = payload[0];
-    if (first ? type != 'H' : type != 'R' || len < 9) {
+    if (first ? type != 'H'
+              : !(type == 'R' && len >= 9) && !(type == 'C' && whole_chunk(payload))) {
         return "an unknown record type";
     }
     return {};
@@ -115,8 +137,24 @@ std::vector<unsigned char> journal_result_record(std::uint64_t index,
     return frame(payload);
 }
 
+std::vector<unsigned char> journal_chunk_record(std::span<const JournalEntry> entries) {
+    std::vector<unsigned char> payload = {'C'};
+    put_le(payload, entries.size(), 4);
+    for (const auto& e : entries) {
+        put_le(payload, e.index, 8);
+        put_le(payload, e.result.size(), 4);
+        payload.insert(payload.end(), e.result.begin(), e.result.end());
+    }
+    return frame(payload);
+}
+
 JournalContents read_journal(std::span<const unsigned char> bytes) {
     JournalContents c;
+    if (bytes.size() >= journal_magic_v1.size() &&
+        std::equal(journal_magic_v1.begin(), journal_magic_v1.end(), bytes.begin())) {
+        throw journal_error("written by an older rankpool (journal format 1; this one reads "
+                            "format 2): resume it with that version, or delete it to start over");
+    }
     const auto magic = std::span(reinterpret_cast<const unsigned char*>(journal_magic.data()),
                                  journal_magic.size());
     const std::size_t head = std::min(bytes.size(), magic.size());
@@ -152,6 +190,16 @@ JournalContents read_journal(std::span<const unsigned char> bytes) {
         const auto payload = bytes.subspan(o + frame_bytes + 1, end - o - frame_bytes - 1);
         if (record == 1) {
             c.header.assign(payload.begin(), payload.end());
+        } else if (bytes[o + frame_bytes] == 'C') {
+            const auto count = get_le(payload.data(), 4);
+            std::size_t p = 4;
+            for (std::uint64_t k = 0; k < count; ++k) {
+                const auto index = get_le(payload.data() + p, 8);
+                const auto size = static_cast<std::size_t>(get_le(payload.data() + p + 8, 4));
+                const auto* from = payload.data() + p + 12;
+                c.entries.push_back({index, std::vector<unsigned char>(from, from + size)});
+                p += 12 + size;
+            }
         } else {
             c.entries.push_back({get_le(payload.data(), 8),
                                  std::vector<unsigned char>(payload.begin() + 8, payload.end())});
@@ -239,6 +287,10 @@ JournalWriter::JournalWriter(const std::string& path, const std::string& header,
 }
 
 JournalWriter::~JournalWriter() {
+    try {
+        end_chunk();                 // results add()ed, not yet written
+    } catch (const journal_error&) { // NOLINT(bugprone-empty-catch): a destructor cannot throw
+    }
     if (unsynced_ > 0) {
         ::fdatasync(fd_);
     }
@@ -260,6 +312,51 @@ void JournalWriter::write_all(std::span<const unsigned char> bytes) {
 
 void JournalWriter::append(std::uint64_t index, std::span<const unsigned char> result) {
     write_all(journal_result_record(index, result));
+    written();
+}
+
+void JournalWriter::add(std::uint64_t index, std::span<const unsigned char> result) {
+    if (chunk_count_ > 0 && chunk_.size() + 12 + result.size() > frame_bytes + (16U << 20)) {
+        end_chunk(); // a huge chunk (guided's first ones) goes out in records of <= 16 MiB
+    }
+    if (chunk_count_ == 0) {
+        chunk_.assign(frame_bytes + 5, 0); // the frame and 'C', count, filled in by end_chunk
+        chunk_[frame_bytes] = 'C';
+    }
+    const std::size_t o = chunk_.size();
+    chunk_.resize(o + 12 + result.size());
+    for (int k = 0; k < 8; ++k) {
+        chunk_[o + static_cast<std::size_t>(k)] = static_cast<unsigned char>(index >> (8 * k));
+    }
+    for (int k = 0; k < 4; ++k) {
+        chunk_[o + 8 + static_cast<std::size_t>(k)] =
+            static_cast<unsigned char>(result.size() >> (8 * k));
+    }
+    if (!result.empty()) {
+        std::memcpy(chunk_.data() + o + 12, result.data(), result.size());
+    }
+    ++chunk_count_;
+}
+
+void JournalWriter::end_chunk() {
+    if (chunk_count_ == 0) {
+        return;
+    }
+    const auto patch = [&](std::size_t at, std::uint64_t v) {
+        for (int k = 0; k < 4; ++k) {
+            chunk_[at + static_cast<std::size_t>(k)] = static_cast<unsigned char>(v >> (8 * k));
+        }
+    };
+    patch(frame_bytes + 1, chunk_count_);
+    const auto payload = std::span(chunk_).subspan(frame_bytes);
+    patch(0, payload.size());
+    patch(4, crc32(payload));
+    chunk_count_ = 0;
+    write_all(chunk_);
+    written();
+}
+
+void JournalWriter::written() {
     ++unsynced_;
     const auto now = std::chrono::steady_clock::now();
     if (unsynced_ >= batch_.records ||
@@ -269,6 +366,7 @@ void JournalWriter::append(std::uint64_t index, std::span<const unsigned char> r
 }
 
 void JournalWriter::sync() {
+    end_chunk();
     if (unsynced_ > 0 && ::fdatasync(fd_) != 0) {
         throw journal_error("journal '" + path_ + "' cannot be synced: " + errno_text());
     }

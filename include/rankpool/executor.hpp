@@ -62,6 +62,10 @@ struct ExecutorOptions {
     /// times), else tasks start while the deadline is ahead.
     double deadline = 0;
     double deadline_task_seconds = 0;
+    /// Called on the root each time a chunk came back, after its results went to on_result
+    /// (ordered: those the window released): a place to batch per chunk (one journal record).
+    /// Throwing from it stops the run as on_result's throwing does.
+    std::function<void()> on_chunk_end;
 
     /// The policy the run follows: never with keep_going, else halt.
     [[nodiscard]] HaltPolicy effective_halt() const {

@@ -30,8 +30,13 @@ public:
 /// The file format. A journal is the 8 bytes `journal_magic`, then records, each framed as
 ///   u32 length (of the payload, little-endian), u32 CRC-32 of the payload, payload.
 /// The first record's payload is 'H' then the header text (what identifies the run); every
-/// other record's payload is 'R', the task index (u64, little-endian), then its result's bytes.
-inline constexpr std::string_view journal_magic = "RPJRNL1\n";
+/// other record's payload is either
+///   'R', the task index (u64, little-endian), then its result's bytes: one result; or
+///   'C', a count (u32), then per result its index (u64), its size (u32) and its bytes: the
+///   results of one chunk, in one record (one write, one CRC).
+/// Format 2 added 'C'; a format-1 journal ("RPJRNL1\n") is refused with journal_error saying so.
+inline constexpr std::string_view journal_magic = "RPJRNL2\n";
+inline constexpr std::string_view journal_magic_v1 = "RPJRNL1\n";
 /// The largest payload a record may claim: a longer length is damage, not a record.
 inline constexpr std::uint32_t journal_max_payload = 64U << 20;
 
@@ -46,6 +51,10 @@ struct JournalEntry {
     std::uint64_t index = 0;
     std::vector<unsigned char> result;
 };
+
+/// One framed chunk record of `entries` (at least one).
+[[nodiscard]] std::vector<unsigned char>
+journal_chunk_record(std::span<const JournalEntry> entries);
 
 /// What a journal's bytes hold, once validated.
 struct JournalContents {
@@ -89,18 +98,27 @@ public:
     [[nodiscard]] const JournalContents& contents() const noexcept { return contents_; }
     /// Appends task `index`'s result. Throws journal_error if the write fails.
     void append(std::uint64_t index, std::span<const unsigned char> result);
+    /// Adds task `index`'s result to the chunk record being built: nothing is written until
+    /// end_chunk().
+    void add(std::uint64_t index, std::span<const unsigned char> result);
+    /// Writes the results add()ed since the last call as one chunk record (one write(2)), and
+    /// syncs as append does (a record counts once). Nothing when there are none.
+    void end_chunk();
     /// Makes every appended record durable now.
     void sync();
     [[nodiscard]] const std::string& path() const noexcept { return path_; }
 
 private:
     void write_all(std::span<const unsigned char> bytes);
+    void written(); // a record went out: sync when the batch says so
 
     std::string path_;
     int fd_ = -1;
     JournalBatch batch_;
     JournalContents contents_;
     std::uint64_t unsynced_ = 0;
+    std::vector<unsigned char> chunk_; // the frame and payload of the chunk record being built
+    std::uint32_t chunk_count_ = 0;
     std::chrono::steady_clock::time_point last_sync_;
 };
 
