@@ -53,6 +53,49 @@ std::string errno_text() {
     return std::strerror(errno);
 }
 
+/// A framed 'C' record (its frame not filled in yet) whose results have one size and consecutive
+/// indices becomes an 'S' record in place: 'S', the first index (u64), the count (u32), the size
+/// (u32), then the results' bytes back to back. What squares' chunks are: 8 bytes per result,
+/// not 20.
+void compact_chunk(std::vector<unsigned char>& r) {
+    const std::size_t entries = frame_bytes + 5;
+    const auto count = get_le(r.data() + frame_bytes + 1, 4);
+    const auto first = get_le(r.data() + entries, 8);
+    const auto size = static_cast<std::size_t>(get_le(r.data() + entries + 8, 4));
+    for (std::uint64_t k = 0; k < count; ++k) {
+        const unsigned char* e = r.data() + entries + k * (12 + size);
+        if (get_le(e, 8) != first + k || get_le(e + 8, 4) != size) {
+            return; // not one run: the record stays a 'C'
+        }
+    }
+    const std::size_t values = frame_bytes + 17;
+    for (std::uint64_t k = 0; k < count; ++k) { // forward: each lands at or before its source
+        std::memmove(r.data() + values + k * size, r.data() + entries + k * (12 + size) + 12, size);
+    }
+    r[frame_bytes] = 'S';
+    for (int k = 0; k < 8; ++k) {
+        r[frame_bytes + 1 + static_cast<std::size_t>(k)] =
+            static_cast<unsigned char>(first >> (8 * k));
+    }
+    for (int k = 0; k < 4; ++k) {
+        r[frame_bytes + 9 + static_cast<std::size_t>(k)] =
+            static_cast<unsigned char>(count >> (8 * k));
+        r[frame_bytes + 13 + static_cast<std::size_t>(k)] =
+            static_cast<unsigned char>(size >> (8 * k));
+    }
+    r.resize(values + count * size);
+}
+
+/// Whether an 'S' payload's length is its count times its size (and it has results).
+bool whole_span(std::span<const unsigned char> payload) {
+    if (payload.size() < 17) {
+        return false;
+    }
+    const auto count = get_le(payload.data() + 9, 4);
+    const auto size = get_le(payload.data() + 13, 4);
+    return count > 0 && payload.size() - 17 == count * size;
+}
+
 /// Whether a 'C' payload's count, sizes and length agree (its CRC held: otherwise a bug).
 bool whole_chunk(std::span<const unsigned char> payload) {
     if (payload.size() < 5) {
@@ -98,8 +141,10 @@ std::string check_record(std::span<const unsigned char> bytes, std::size_t o, bo
         return "a bad checksum";
     }
     const unsigned char type = payload[0];
-    if (first ? type != 'H'
-              : !(type == 'R' && len >= 9) && !(type == 'C' && whole_chunk(payload))) {
+    if (first
+            ? type != 'H'
+            : !((type == 'R' || type == 'F') && len >= 9) &&
+                  !(type == 'C' && whole_chunk(payload)) && !(type == 'S' && whole_span(payload))) {
         return "an unknown record type";
     }
     return {};
@@ -134,6 +179,13 @@ std::vector<unsigned char> journal_result_record(std::uint64_t index,
     std::vector<unsigned char> payload = {'R'};
     put_le(payload, index, 8);
     payload.insert(payload.end(), bytes.begin(), bytes.end());
+    return frame(payload);
+}
+
+std::vector<unsigned char> journal_failure_record(std::uint64_t index, std::string_view message) {
+    std::vector<unsigned char> payload = {'F'};
+    put_le(payload, index, 8);
+    payload.insert(payload.end(), message.begin(), message.end());
     return frame(payload);
 }
 
@@ -200,6 +252,17 @@ JournalContents read_journal(std::span<const unsigned char> bytes) {
                 c.entries.push_back({index, std::vector<unsigned char>(from, from + size)});
                 p += 12 + size;
             }
+        } else if (bytes[o + frame_bytes] == 'S') {
+            const auto first = get_le(payload.data(), 8);
+            const auto count = get_le(payload.data() + 8, 4);
+            const auto size = static_cast<std::size_t>(get_le(payload.data() + 12, 4));
+            for (std::uint64_t k = 0; k < count; ++k) {
+                const auto* from = payload.data() + 16 + k * size;
+                c.entries.push_back({first + k, std::vector<unsigned char>(from, from + size)});
+            }
+        } else if (bytes[o + frame_bytes] == 'F') {
+            c.failures.push_back({get_le(payload.data(), 8),
+                                  std::vector<unsigned char>(payload.begin() + 8, payload.end())});
         } else {
             c.entries.push_back({get_le(payload.data(), 8),
                                  std::vector<unsigned char>(payload.begin() + 8, payload.end())});
@@ -226,6 +289,27 @@ std::vector<std::uint64_t> journal_todo(const JournalContents& contents, std::ui
         }
     }
     return todo;
+}
+
+std::vector<std::uint64_t> journal_failed(const JournalContents& contents, std::uint64_t n) {
+    std::vector<char> state(n, 0); // 1: failed, 2: has a result
+    for (const auto* list : {&contents.failures, &contents.entries}) {
+        for (const auto& e : *list) {
+            if (e.index >= n) {
+                throw journal_error("holds task " + std::to_string(e.index) + " of a run of " +
+                                    std::to_string(n) + " tasks");
+            }
+            state[e.index] =
+                list == &contents.entries ? char{2} : std::max(state[e.index], char{1});
+        }
+    }
+    std::vector<std::uint64_t> failed;
+    for (std::uint64_t i = 0; i < n; ++i) {
+        if (state[i] == 1) {
+            failed.push_back(i);
+        }
+    }
+    return failed;
 }
 
 JournalWriter::JournalWriter(const std::string& path, const std::string& header, JournalBatch batch)
@@ -315,6 +399,12 @@ void JournalWriter::append(std::uint64_t index, std::span<const unsigned char> r
     written();
 }
 
+void JournalWriter::append_failure(std::uint64_t index, std::string_view message) {
+    end_chunk(); // records stay in the order things happened
+    write_all(journal_failure_record(index, message));
+    written();
+}
+
 void JournalWriter::add(std::uint64_t index, std::span<const unsigned char> result) {
     if (chunk_count_ > 0 && chunk_.size() + 12 + result.size() > frame_bytes + (16U << 20)) {
         end_chunk(); // a huge chunk (guided's first ones) goes out in records of <= 16 MiB
@@ -348,6 +438,7 @@ void JournalWriter::end_chunk() {
         }
     };
     patch(frame_bytes + 1, chunk_count_);
+    compact_chunk(chunk_);
     const auto payload = std::span(chunk_).subspan(frame_bytes);
     patch(0, payload.size());
     patch(4, crc32(payload));

@@ -49,6 +49,7 @@ struct SleepArgs {
     bool no_progress = false;
     bool quiet = false;
     bool root_dispatches_only = false;
+    bool resume_failed = false;
     bool json = false;
 };
 
@@ -144,6 +145,11 @@ SleepOptions validate(const SleepArgs& a) {
         o.crash_task = parse_count(a.crash_task, "--crash-task", o.tasks() - 1);
     }
     o.journal = a.journal;
+    if (a.resume_failed && a.journal.empty()) {
+        throw usage_error(
+            "--resume-failed goes with --journal: the journal says which tasks failed");
+    }
+    o.resume_failed = a.resume_failed;
     o.grace = parse_seconds(a.grace, "--grace");
     check_deadline(a.deadline);
     o.deadline = a.deadline;
@@ -305,6 +311,10 @@ void add_sleep_command(CLI::App& app, std::optional<Command>& chosen) {
                    "after SIGTERM, SIGINT or SIGUSR1: seconds running tasks get to stop before\n"
                    "the run ends anyway (default 10); the exit code is then 128 + the signal")
         ->type_name("SECONDS");
+    sl->add_flag("--resume-failed", a->resume_failed,
+                 "with --journal: run only the tasks the journal records as failed (their\n"
+                 "retries spent), not the ones never run; the output holds the journal's results\n"
+                 "and theirs, in input order");
     add_deadline_option(*sl, a->deadline);
     add_output_option(*sl, a->output);
     sl->add_flag("--json", a->json, "print one JSON object instead of the text output");

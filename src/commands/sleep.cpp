@@ -57,11 +57,13 @@ namespace {
 /// window that hands them to the sink in input order, journaled and new alike.
 struct Resume {
     Resume(const SleepOptions& o, std::uint64_t n)
-        : writer(o.journal, journal_header(o)), todo(journal_todo(writer.contents(), n)),
-          values(n, 0.0), window(n, o.executor.keep_going) {}
+        : writer(o.journal, journal_header(o)), missing(journal_todo(writer.contents(), n)),
+          todo(o.resume_failed ? journal_failed(writer.contents(), n) : missing), values(n, 0.0),
+          window(n, o.executor.keep_going || o.resume_failed) {}
 
     JournalWriter writer;
-    std::vector<std::uint64_t> todo;
+    std::vector<std::uint64_t> missing; // tasks without a result
+    std::vector<std::uint64_t> todo;    // those this run runs: missing, or the failed among them
     std::vector<double> values;
     OrderedWindow window;
 };
@@ -179,7 +181,19 @@ SleepReport run_sleep(const boost::mpi::communicator& comm, const SleepOptions& 
                 show(e.index, resume->values[e.index]);
             }
         }
-        r.journaled = n - resume->todo.size();
+        r.journaled = n - resume->missing.size();
+        r.untried = resume->missing.size() - resume->todo.size();
+        if (o.resume_failed) { // the tasks never run stay out: the window passes over them
+            std::vector<bool> rerun(n, false);
+            for (const auto i : resume->todo) {
+                rerun[i] = true;
+            }
+            for (const auto i : resume->missing) {
+                if (!rerun[i]) {
+                    resume->window.put(i, false);
+                }
+            }
+        }
         if (reorder) {
             release();
         }
@@ -203,6 +217,15 @@ SleepReport run_sleep(const boost::mpi::communicator& comm, const SleepOptions& 
     } catch (const execution_error& e) {
         r.summary = e.summary(); // the report lists the failures; the caller prints them
     }
+    if (resume) {
+        try { // recorded for --resume-failed; a plain rerun runs them again anyway
+            for (const auto& f : r.summary.failures) {
+                resume->writer.append_failure(f.index, f.message);
+            }
+        } catch (const journal_error& e) {
+            r.summary.notes.push_back(std::string("failures not journaled: ") + e.what());
+        }
+    }
     if (reorder) {
         for (const auto& f : r.summary.failures) {
             resume->window.put(f.index, false); // with --keep-going the window passes over them
@@ -213,6 +236,7 @@ SleepReport run_sleep(const boost::mpi::communicator& comm, const SleepOptions& 
         resume->writer.sync();
     }
     boost::mpi::broadcast(comm, r.journaled, o.executor.root);
+    boost::mpi::broadcast(comm, r.untried, o.executor.root);
     r.summary.tasks = n;
     r.summary.completed += r.journaled;
     const auto* flag = o.executor.stop_requested;
@@ -257,6 +281,7 @@ nlohmann::ordered_json to_json(const SleepOptions& o) {
     j["journal"] =
         o.journal.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(o.journal);
     j["grace"] = o.grace;
+    j["resume_failed"] = o.resume_failed;
     j["deadline"] =
         o.deadline.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(o.deadline);
     return j;
@@ -284,7 +309,8 @@ nlohmann::ordered_json to_json(const SleepReport& r) {
           {"attempts", s.attempts},
           {"retries", s.retries},
           {"failures", failures},
-          {"journaled", r.journaled}}},
+          {"journaled", r.journaled},
+          {"untried", r.untried}}},
         {"detail",
          {{"workers", r.workers},
           {"root_worked", s.root_worked},
@@ -345,6 +371,15 @@ std::vector<std::string> to_text(const SleepReport& r) {
         std::snprintf(line, sizeof line, "resumed: %llu of %llu tasks taken from journal %s",
                       static_cast<unsigned long long>(r.journaled),
                       static_cast<unsigned long long>(s.tasks), o.journal.c_str());
+        lines.emplace_back(line);
+    }
+    if (o.resume_failed) {
+        std::snprintf(line, sizeof line,
+                      "--resume-failed: ran the %llu task%s the journal records as failed; %llu "
+                      "task%s never run left (rerun without --resume-failed to run them)",
+                      static_cast<unsigned long long>(s.tasks - r.journaled - r.untried),
+                      s.tasks - r.journaled - r.untried == 1 ? "" : "s",
+                      static_cast<unsigned long long>(r.untried), r.untried == 1 ? "" : "s");
         lines.emplace_back(line);
     }
     for (const auto& note : s.notes) {

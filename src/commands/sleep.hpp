@@ -27,8 +27,9 @@ struct SleepOptions {
     std::optional<std::uint64_t> fail_task;  ///< make this task throw (to test failure handling)
     std::optional<std::uint64_t> crash_task; ///< kill the rank running this task with SIGKILL
     std::optional<std::uint64_t> flaky_task; ///< make this task throw on its first attempt only
-    std::string journal;  ///< append finished tasks here and skip those it holds (empty: none)
-    double grace = 10;    ///< seconds running tasks get to stop after a stop signal (the CLI's)
+    std::string journal; ///< append finished tasks here and skip those it holds (empty: none)
+    double grace = 10;   ///< seconds running tasks get to stop after a stop signal (the CLI's)
+    bool resume_failed = false; ///< with journal: run only the tasks it records as failed
     std::string deadline; ///< --deadline as given (executor.deadline holds its time; "": none)
 
     [[nodiscard]] std::uint64_t tasks() const { return seconds.size() * repeat; }
@@ -48,6 +49,7 @@ struct SleepReport {
     double lower_bound = 0;
     double predicted = 0;        ///< the schedule's makespan with free dispatch (simulate_makespan)
     std::uint64_t journaled = 0; ///< results taken from the journal, not run again
+    std::uint64_t untried = 0;   ///< resume_failed: tasks without a result or a failure, not run
     int stopped_by = 0;          ///< the stop signal that ended the run early (0: none), or
                                  ///< stopped_by_deadline
 

@@ -87,6 +87,7 @@ std::map<std::string, Sample> samples(const std::string& arg_file) {
         {"run --summary", {{"--tasks", arg_file}, ""}},
         {"run --json", {{"--tasks", arg_file}, ""}},
         {"sleep --deadline", {{}, "3600"}},
+        {"sleep --resume-failed", {{"--journal", "/tmp/rankpool-option-rule-journal"}, ""}},
     };
 }
 

@@ -50,6 +50,29 @@ void write_file(const std::string& path, const Bytes& b) {
         .write(reinterpret_cast<const char*>(b.data()), static_cast<std::streamsize>(b.size()));
 }
 
+/// An 'S' record as the writer makes it of `count` consecutive results of `size` bytes.
+Bytes span_record(std::uint64_t first, std::uint32_t count, std::uint32_t size,
+                  const Bytes& values) {
+    Bytes payload = {'S'};
+    for (int k = 0; k < 8; ++k) {
+        payload.push_back(static_cast<unsigned char>(first >> (8 * k)));
+    }
+    for (const std::uint32_t v : {count, size}) {
+        for (int k = 0; k < 4; ++k) {
+            payload.push_back(static_cast<unsigned char>(v >> (8 * k)));
+        }
+    }
+    append(payload, values);
+    Bytes r;
+    for (const auto v : {static_cast<std::uint32_t>(payload.size()), crc32(payload)}) {
+        for (int k = 0; k < 4; ++k) {
+            r.push_back(static_cast<unsigned char>(v >> (8 * k)));
+        }
+    }
+    append(r, payload);
+    return r;
+}
+
 } // namespace
 
 TEST_CASE("crc32 is zlib's CRC-32") {
@@ -258,13 +281,100 @@ TEST_CASE("the writer's chunks: add() writes nothing, end_chunk() one record, sy
                journal_chunk_record(std::vector<JournalEntry>{{3, text("c")}, {1, text("a")}}));
         CHECK(file_bytes(path) == expected);
         w.add(0, text("z"));
-        w.sync(); // writes the chunk begun
-        append(expected, journal_chunk_record(std::vector<JournalEntry>{{0, text("z")}}));
+        w.sync(); // writes the chunk begun (one result: consecutive, an 'S' record)
+        append(expected, span_record(0, 1, 1, text("z")));
         CHECK(file_bytes(path) == expected);
         w.add(2, text("b"));
     } // the destructor writes it too
     JournalWriter again(path, "run C");
     REQUIRE(again.contents().entries.size() == 4);
     CHECK(journal_todo(again.contents(), 5) == std::vector<std::uint64_t>{4});
+    std::remove(path.c_str());
+}
+
+TEST_CASE("failure records: read back apart from results; a later result supersedes one") {
+    const Bytes f = journal_failure_record(5, "boom");
+    CHECK(f.size() == 8 + 1 + 8 + 4);
+    CHECK(f[8] == 'F');
+    Bytes j = text(journal_magic);
+    append(j, journal_header_record("h"));
+    append(j, journal_result_record(0, text("a")));
+    append(j, journal_failure_record(2, "first"));
+    append(j, journal_failure_record(3, "bad"));
+    append(j, journal_result_record(2, text("c"))); // task 2 reran and succeeded
+    append(j, journal_failure_record(3, "bad again"));
+    const auto c = read_journal(j);
+    REQUIRE(c.entries.size() == 2);
+    REQUIRE(c.failures.size() == 3);
+    CHECK(c.failures[0].index == 2);
+    CHECK(c.failures[0].result == text("first"));
+    CHECK(journal_failed(c, 5) == std::vector<std::uint64_t>{3});
+    CHECK(journal_todo(c, 5) == std::vector<std::uint64_t>{1, 3, 4}); // failed ones too
+    CHECK_THROWS_AS((void)journal_failed(c, 3), journal_error);
+    // a failure record cut short is a torn tail like any other
+    Bytes torn = j;
+    torn.resize(torn.size() - 3);
+    CHECK(read_journal(torn).failures.size() == 2);
+}
+
+TEST_CASE("the writer appends failures in order with the chunks around them") {
+    const std::string path = temp_path("failures");
+    std::remove(path.c_str());
+    {
+        JournalWriter w(path, "run F");
+        w.add(0, text("a"));
+        w.append_failure(1, "no");
+        w.add(2, text("c"));
+    }
+    Bytes expected = text(journal_magic);
+    append(expected, journal_header_record("run F"));
+    append(expected, span_record(0, 1, 1, text("a")));
+    append(expected, journal_failure_record(1, "no"));
+    append(expected, span_record(2, 1, 1, text("c")));
+    CHECK(file_bytes(path) == expected);
+    JournalWriter again(path, "run F");
+    CHECK(journal_failed(again.contents(), 3) == std::vector<std::uint64_t>{1});
+    std::remove(path.c_str());
+}
+
+TEST_CASE("a chunk of consecutive tasks with results of one size is written as an 'S' record") {
+    const std::string path = temp_path("span");
+    std::remove(path.c_str());
+    {
+        JournalWriter w(path, "run S");
+        for (std::uint64_t i = 5; i < 9; ++i) {
+            w.add(i, text(std::string(1, static_cast<char>('a' + i))));
+        }
+        w.end_chunk();
+        w.add(9, text("xy")); // another size: a 'C'
+        w.add(10, text("z"));
+        w.end_chunk();
+    }
+    Bytes expected = text(journal_magic);
+    append(expected, journal_header_record("run S"));
+    const Bytes s = span_record(5, 4, 1, text("fghi"));
+    CHECK(s.size() == 8 + 17 + 4);
+    append(expected, s);
+    append(expected,
+           journal_chunk_record(std::vector<JournalEntry>{{9, text("xy")}, {10, text("z")}}));
+    CHECK(file_bytes(path) == expected);
+    const auto c = read_journal(expected);
+    REQUIRE(c.entries.size() == 6);
+    CHECK(c.entries[0].index == 5);
+    CHECK(c.entries[3].index == 8);
+    CHECK(c.entries[3].result == text("i"));
+    CHECK(c.entries[4].result == text("xy"));
+    // an 'S' whose length is not count x size is damage; cut short, a torn tail
+    Bytes bad = span_record(5, 5, 1, text("fghi"));
+    Bytes j = text(journal_magic);
+    append(j, journal_header_record("run S"));
+    const auto before = j.size();
+    append(j, bad);
+    CHECK(read_journal(j).entries.empty()); // the last record: dropped as torn
+    append(j, journal_result_record(0, text("q")));
+    CHECK_THROWS_AS((void)read_journal(j), journal_error);
+    Bytes torn = expected;
+    torn.resize(before + s.size() - 1);
+    CHECK(read_journal(torn).entries.empty());
     std::remove(path.c_str());
 }
