@@ -81,8 +81,8 @@ std::optional<double> slurm_job_end_time(std::string& why) {
     if (const auto t = slurm_end_time_from_scontrol(output_of("scontrol show job " + job))) {
         return t;
     }
-    why = "--deadline slurm: Slurm gives job " + job +
-          " no end time (squeue -h -j " + job + " -o %e: a job without a time limit?)";
+    why = "--deadline slurm: Slurm gives job " + job + " no end time (squeue -h -j " + job +
+          " -o %e: a job without a time limit?)";
     return std::nullopt;
 }
 

@@ -70,7 +70,8 @@ TEST_CASE("sleep --deadline 2.5: stops early with exit 142 and the stop line; th
         CHECK(count_lines_with(stopped.err, "of 6 tasks done (journal " + journal +
                                                 "; rerun the same command to resume)") == 1);
         CHECK(count_lines_with(stopped.out, "stopped by --deadline ") == 1);
-        CHECK(count_lines_with(stopped.out, ": the tasks left could not have finished before it") == 1);
+        CHECK(count_lines_with(stopped.out, ": the tasks left could not have finished before it") ==
+              1);
         CHECK(done_lines(stopped.out).size() <= static_cast<std::size_t>(done));
         const auto resumed = run_rankpool(ranks, with(args, {"--journal", journal}), 120);
         CHECK(resumed.exit_code == 0);
