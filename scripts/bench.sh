@@ -202,10 +202,11 @@ bench_dispatch() {
     echo "reference: ${env_prefix}$mpirun -np R $ref_dir/dispatch_ref $tasks"
     echo "R in: $dispatch_ranks (--oversubscribe above $cores ranks); $reps interleaved pairs"
     echo "us/task = makespan / tasks (rankpool), seconds / tasks (dispatch_ref)"
+    echo "rank 0 ran: its share of the tasks (in brackets: of its chunks, the share run inline)"
     echo '```'
     echo
     # rank0=dispatches is like for like with dispatch_ref (a master that runs no task);
-    # rank0=works is rankpool's default, rank 0 running tasks on a thread of its own as well.
+    # rank0=works is rankpool's default, rank 0 running tasks as well (inline or on its thread).
     local r k mode
     for r in $dispatch_ranks; do
         [ "$r" -ge 2 ] || die "dispatch needs at least 2 ranks, got $r"

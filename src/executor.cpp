@@ -5,7 +5,8 @@
 //   root -> worker  payload: with payloads, right after a chunk: a uint64 size per task, then
 //                            the payloads' bytes
 //   worker -> root  result:  per task a slot: the result's bytes (or, for variable-size results,
-//                            its size as a uint64), then a status byte
+//                            its size as a uint64), then a status byte; a failed_result's
+//                            bytes travel as a result's do, with a status of their own
 //   worker -> root  data:    variable-size results only, right after a result: their bytes
 //   worker -> root  error:   the chunk's failures (serialized), right after a result with any
 // Receives are posted (MPI_Irecv) and polled with MPI_Test, as a tuned C loop would: a busy
@@ -13,7 +14,11 @@
 // straight from the dispatcher's order, results straight from the worker's slots. The messages
 // that follow a chunk or a result are received at once, with their size known or probed. The
 // root runs the master loop on its main thread and, when it works too, its own chunks on one
-// more thread that never calls MPI (MPI_THREAD_FUNNELED is enough).
+// more thread that never calls MPI (MPI_THREAD_FUNNELED is enough), or inline between polls of
+// the workers when its measured task times are short (RootPlacement): a hand-off to the thread
+// costs a condition-variable wake-up and context switches on the one core rank 0 is bound to.
+// Every rank counts its busy time, chunks, messages and bytes as it goes; they are gathered on
+// the root once, at the end (ExecutionSummary::overhead).
 #include "rankpool/executor.hpp"
 
 #include <algorithm>
@@ -25,8 +30,12 @@
 #include <optional>
 #include <thread>
 #include <unordered_map>
+#if defined(__x86_64__) || defined(__i386__)
+#include <x86intrin.h>
+#endif
 
 #include <boost/mpi/collectives/broadcast.hpp>
+#include <boost/mpi/packed_oarchive.hpp>
 #include <boost/serialization/string.hpp>
 #include <boost/serialization/vector.hpp>
 #include <climits>
@@ -38,6 +47,7 @@
 #include "rankpool/mpi_env.hpp"
 #include "rankpool/ordering.hpp"
 #include "rankpool/partition.hpp"
+#include "rankpool/root_placement.hpp"
 #include "rankpool/run_info.hpp"
 #include "rankpool/thread_level.hpp"
 
@@ -56,7 +66,20 @@ namespace detail {
 namespace {
 
 enum Tag : int { tag_tasks = 1, tag_result = 2, tag_error = 3, tag_payload = 4, tag_data = 5 };
-enum Status : unsigned char { not_run = 0, succeeded = 1, failed = 2, cancelled = 3 };
+enum Status : unsigned char {
+    not_run = 0,
+    succeeded = 1,
+    failed = 2,
+    cancelled = 3,
+    failed_with_result = 4 // failed_result: failed, and its bytes travel as a result's do
+};
+bool is_failure(unsigned char status) {
+    return status == failed || status == failed_with_result;
+}
+/// Whether a slot's result bytes travel (and, failed for good, reach the sink).
+bool carries_result(unsigned char status) {
+    return status == succeeded || status == failed_with_result;
+}
 
 // A retry travels as its task index with the attempts before it in the top bits, so that a
 // worker learns the attempt number without another message. First runs carry plain indices.
@@ -74,6 +97,51 @@ double unix_now() {
     return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
         .count();
 }
+
+/// Now on the steady clock, in seconds.
+double steady_now() {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+}
+
+/// A cheap clock for the per-chunk counters: the CPU's time-stamp counter where there is one
+/// (a clock_gettime costs about 0.1 us on a loaded VM, a fifth of a message round trip), else
+/// the steady clock. Ticks become seconds by a TickRate taken over the whole run.
+std::uint64_t ticks() {
+#if defined(__x86_64__) || defined(__i386__)
+    return __rdtsc();
+#else
+    return static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
+#endif
+}
+
+/// Seconds per tick, from the steady clock and the ticks at the start and end of a span.
+class TickRate {
+public:
+    TickRate() : seconds_(steady_now()), ticks_(ticks()) {}
+    /// Seconds per tick since construction (0 if the ticks did not advance).
+    [[nodiscard]] double seconds_per_tick() const {
+        const std::uint64_t t = ticks();
+        const double s = steady_now();
+        return t > ticks_ ? (s - seconds_) / static_cast<double>(t - ticks_) : 0.0;
+    }
+    /// Seconds since construction.
+    [[nodiscard]] double elapsed() const { return steady_now() - seconds_; }
+
+private:
+    double seconds_;
+    std::uint64_t ticks_;
+};
+
+/// Messages and bytes a rank sends (RankOverhead).
+struct Traffic {
+    std::uint64_t messages = 0;
+    std::uint64_t bytes = 0;
+    void sent(std::size_t b) {
+        ++messages;
+        bytes += b;
+    }
+};
 
 using Payloads = std::vector<std::span<const std::byte>>; // one per task of a chunk, or none
 
@@ -126,10 +194,13 @@ public:
         slots.assign(chunk.size() * slot, not_run);
         data.clear();
         failures.clear();
+        ran = 0;
+        finished = 0;
         for (std::size_t k = 0; k < chunk.size(); ++k) {
             if (k > 0 && stop.stop_requested()) { // a chunk just handed out is not stopped yet
                 break;
             }
+            ++ran;
             unsigned char* s = slots.data() + k * slot;
             const TaskContext context{chunk[k] & index_mask,
                                       payloads.empty() ? std::span<const std::byte>{} : payloads[k],
@@ -137,8 +208,9 @@ public:
             const Clock clock(layout_.record != 0);
             run_one(context, s);
             clock.write(s + layout_.value);
+            finished += s[layout_.status()] != cancelled ? 1 : 0;
             if (s[layout_.status()] == cancelled ||
-                (s[layout_.status()] == failed && stop_at_failure_)) {
+                (is_failure(s[layout_.status()]) && stop_at_failure_)) {
                 break;
             }
         }
@@ -147,6 +219,8 @@ public:
     std::vector<unsigned char> slots;
     std::vector<unsigned char> data;
     std::vector<TaskFailure> failures;
+    std::uint64_t ran = 0;      ///< tasks of the last chunk that started
+    std::uint64_t finished = 0; ///< of those, the ones that succeeded or failed
 
 private:
     /// Times a task when attempt records are asked for: its start and its duration.
@@ -184,6 +258,14 @@ private:
         } catch (const task_cancelled&) {
             data.resize(before);
             s[layout_.status()] = cancelled;
+        } catch (const failed_result& e) {
+            fail(s, context.index, e.what(), before);
+            if (layout_.variable) { // its bytes travel as a result's, marked failed
+                data.insert(data.end(), e.bytes().begin(), e.bytes().end());
+                const std::uint64_t size = e.bytes().size();
+                std::memcpy(s, &size, sizeof size);
+                s[layout_.status()] = failed_with_result;
+            }
         } catch (const std::exception& e) {
             fail(s, context.index, e.what(), before);
         } catch (...) {
@@ -268,6 +350,19 @@ public:
     }
 
     void run() {
+        const TickRate rate;
+        loop();
+        overhead_.busy = static_cast<double>(busy_ticks_) * rate.seconds_per_tick();
+        overhead_.waiting = std::max(0.0, rate.elapsed() - overhead_.busy);
+        overhead_.messages = traffic_.messages;
+        overhead_.bytes = traffic_.bytes;
+    }
+
+    /// This rank's counters, once run() returned.
+    [[nodiscard]] const RankOverhead& overhead() const { return overhead_; }
+
+private:
+    void loop() {
         while (true) {
             post();
             int done = 0;
@@ -290,15 +385,24 @@ public:
             if (payloads_) {
                 receive_payloads(chunk.size());
             }
+            const std::uint64_t t0 = ticks();
             runner_.run(chunk, views_, token_);
+            busy_ticks_ += ticks() - t0;
+            ++overhead_.chunks;
+            overhead_.tasks += runner_.finished;
             MPI_Send(runner_.slots.data(), count_of(runner_.slots.size()), MPI_BYTE, root_,
                      tag_result, comm_);
+            traffic_.sent(runner_.slots.size());
             if (variable_ && !runner_.data.empty()) {
                 MPI_Send(runner_.data.data(), count_of(runner_.data.size()), MPI_BYTE, root_,
                          tag_data, comm_);
+                traffic_.sent(runner_.data.size());
             }
             if (!runner_.failures.empty()) {
                 comm_.send(root_, tag_error, runner_.failures);
+                boost::mpi::packed_oarchive size_of(comm_); // rare: count what went
+                size_of << runner_.failures;
+                traffic_.sent(size_of.size());
             }
             if (stopped_) {
                 return;
@@ -306,7 +410,6 @@ public:
         }
     }
 
-private:
     /// Posts the receive for the next message unless it is posted already. While a chunk runs
     /// the next message can only be the stop; the receive is posted only once a task asks its
     /// token, so that short tasks pay for no receive they do not use.
@@ -360,6 +463,9 @@ private:
     std::vector<std::byte> payload_bytes_;
     Payloads views_;
     StopToken token_;
+    RankOverhead overhead_;
+    std::uint64_t busy_ticks_ = 0;
+    Traffic traffic_;
 };
 
 /// The root's own worker: one thread that runs the chunks the master hands it.
@@ -386,6 +492,8 @@ public:
         }
         wake_.notify_one();
     }
+    /// Ticks the last chunk took, once done() said true.
+    [[nodiscard]] std::uint64_t ticks_taken() const { return ticks_; }
     /// True once the submitted chunk ran; its output is then in the runner.
     [[nodiscard]] bool done() {
         if (!done_.load(std::memory_order_acquire)) {
@@ -409,7 +517,9 @@ private:
             const auto* payloads = payloads_;
             chunk_ = {};
             lock.unlock();
+            const std::uint64_t t0 = ticks();
             runner_.run(chunk, *payloads, token);
+            ticks_ = ticks() - t0;
             done_.store(true, std::memory_order_release);
         }
     }
@@ -420,6 +530,7 @@ private:
     std::span<const std::uint64_t> chunk_;
     const Payloads* payloads_ = nullptr;
     bool quit_ = false;
+    std::uint64_t ticks_ = 0; // written before done_ is set, read after it is seen
     std::atomic<bool> stop_{false};
     std::atomic<bool> done_{false};
     std::thread thread_; // last: starts once everything above exists
@@ -481,19 +592,24 @@ public:
             give(r);
         }
         Pacer pacer(o_.idle);
-        const StopToken inline_token(&inline_stop_, [this] { return stop_asked(); });
+        // A task run inline that asks its token also learns of a failure elsewhere that stops
+        // the run: the master cannot take in results while the task runs, but a failure's message
+        // waiting for it is enough to know.
+        const StopToken inline_token(&inline_stop_,
+                                     [this] { return stop_asked() || failure_waiting(); });
         while (busy_ > 0) {
             if (stop_asked()) {
                 stop_early(); // once: it hands out nothing more and stops every worker
             }
-            if (inline_ready_) { // alone: run the chunk here; handle() hands out the next one
-                inline_ready_ = false;
-                local_runner_.run(ranks_[static_cast<std::size_t>(o_.root)].wire, local_payloads_,
-                                  inline_token);
-                handle_local();
-                continue;
-            }
             bool progressed = false;
+            if (inline_ready_) { // the root's chunk runs here; handle() hands out the next one
+                inline_ready_ = false;
+                run_inline(inline_token);
+                if (comm_.size() == 1) {
+                    continue; // alone: nobody to poll
+                }
+                progressed = true; // short: poll the workers once, then run the next one
+            }
             int index = MPI_UNDEFINED;
             int flag = 0;
             MPI_Testany(static_cast<int>(requests_.size()), requests_.data(), &index, &flag,
@@ -504,6 +620,8 @@ public:
             }
             if (local_ && local_->done()) {
                 progressed = true;
+                thread_ticks_ += local_->ticks_taken();
+                placement_.measured(seconds_of(local_->ticks_taken()), local_runner_.ran);
                 handle_local();
             }
             if (progressed) {
@@ -511,7 +629,7 @@ public:
             } else {
                 pacer.idle();
             }
-            if (o_.on_progress) {
+            if (o_.on_progress && (++polls_ & 63) == 0) { // not a clock read every turn
                 report_progress(false);
             }
         }
@@ -524,10 +642,23 @@ public:
         for (auto& st : ranks_) {
             MPI_Wait(&st.payload_request, MPI_STATUS_IGNORE); // long received: returns at once
         }
+        const double per_tick = rate_.seconds_per_tick();
+        const double inline_busy = static_cast<double>(inline_ticks_) * per_tick;
+        summary_.dispatching = std::max(0.0, summary_.makespan - inline_busy);
+        auto& me = root_overhead_;
+        me.busy = static_cast<double>(inline_ticks_ + thread_ticks_) * per_tick;
+        me.waiting = root_works() ? std::max(0.0, summary_.makespan - me.busy) : 0;
+        me.tasks = summary_.tasks_per_rank[static_cast<std::size_t>(o_.root)];
+        me.chunks = local_chunks_;
+        me.messages = traffic_.messages;
+        me.bytes = traffic_.bytes;
         std::sort(summary_.failures.begin(), summary_.failures.end(),
                   [](const auto& a, const auto& b) { return a.index < b.index; });
         return std::move(summary_);
     }
+
+    /// The root's counters, once run() returned.
+    [[nodiscard]] const RankOverhead& root_overhead() const { return root_overhead_; }
 
     [[nodiscard]] std::exception_ptr sink_error() const { return sink_error_; }
     [[nodiscard]] const std::string& sink_error_text() const { return sink_error_text_; }
@@ -594,7 +725,9 @@ private:
             st.first = static_cast<std::size_t>(chunk.data() - dispatcher_.order().data());
         }
         const auto chunk = st.pending;
-        st.given_at = MPI_Wtime();
+        if (deadline_) { // a clock read per chunk only when a deadline asks for it
+            st.given_at = MPI_Wtime();
+        }
         ++busy_;
         ++summary_.chunks;
         if (rank == o_.root) {
@@ -604,10 +737,10 @@ private:
                     local_payloads_.push_back(tasks_.payload(i));
                 }
             }
-            if (local_) {
+            if (local_ && !placement_.run_inline(chunk.size())) {
                 local_->submit(st.wire, local_payloads_);
             } else {
-                inline_ready_ = true;
+                inline_ready_ = true; // alone, or its tasks are short: run() runs it inline
             }
             return;
         }
@@ -616,6 +749,7 @@ private:
                   &requests_[static_cast<std::size_t>(rank)]);
         MPI_Send(st.wire.data(), static_cast<int>(st.wire.size()), MPI_UINT64_T, rank, tag_tasks,
                  comm_);
+        traffic_.sent(st.wire.size() * sizeof(std::uint64_t));
         if (payloads_) {
             send_payloads(rank, chunk);
         }
@@ -642,6 +776,7 @@ private:
         }
         MPI_Isend(st.payloads.data(), count_of(bytes), MPI_BYTE, rank, tag_payload, comm_,
                   &st.payload_request);
+        traffic_.sent(bytes);
     }
 
     void receive(int rank) {
@@ -650,8 +785,8 @@ private:
         std::size_t bytes = 0;
         for (std::size_t k = 0; k < st.pending.size(); ++k) {
             const unsigned char* s = st.result.data() + k * layout_.slot();
-            any_failed = any_failed || s[layout_.status()] == failed;
-            if (layout_.variable && s[layout_.status()] == succeeded) {
+            any_failed = any_failed || is_failure(s[layout_.status()]);
+            if (layout_.variable && carries_result(s[layout_.status()])) {
                 bytes += layout_.size_in(s);
             }
         }
@@ -667,9 +802,45 @@ private:
         handle(rank, st.result.data(), st.data.data(), failures);
     }
 
+    /// Runs the root's chunk on this thread: alone, or when its tasks are short.
+    void run_inline(const StopToken& token) {
+        const std::uint64_t t0 = ticks();
+        local_runner_.run(ranks_[static_cast<std::size_t>(o_.root)].wire, local_payloads_, token);
+        const std::uint64_t taken = ticks() - t0;
+        inline_ticks_ += taken;
+        if (local_) { // alone, there is no choice to make
+            placement_.measured(seconds_of(taken), local_runner_.ran);
+        }
+        ++summary_.inline_chunks;
+        handle_local();
+    }
+
     void handle_local() {
+        ++local_chunks_;
         handle(o_.root, local_runner_.slots.data(), local_runner_.data.data(),
                local_runner_.failures);
+    }
+
+    /// Whether a worker's failure that stops the run at once is waiting to be received.
+    [[nodiscard]] bool failure_waiting() const {
+        if (comm_.size() == 1 || !stop_at_failure(o_)) {
+            return false;
+        }
+        int flag = 0;
+        MPI_Iprobe(MPI_ANY_SOURCE, tag_error, comm_, &flag, MPI_STATUS_IGNORE);
+        return flag != 0;
+    }
+
+    /// A span of ticks in seconds, at the rate seen so far (for RootPlacement's estimate).
+    [[nodiscard]] double seconds_of(std::uint64_t t) {
+        if (per_tick_ == 0 || ++rate_checks_ % 1024 == 0) {
+            per_tick_ = rate_.seconds_per_tick();
+        }
+        return static_cast<double>(t) * per_tick_;
+    }
+
+    [[nodiscard]] bool root_works() const {
+        return worker_of_rank_[static_cast<std::size_t>(o_.root)] >= 0;
     }
 
     /// One chunk came back from `rank`.
@@ -685,33 +856,32 @@ private:
             const unsigned char* s = slots + k * layout_.slot();
             const unsigned char status = s[layout_.status()];
             const std::uint64_t pos = st.retry ? st.retry_pos : position(st.first + k);
-            const TaskFailure* failure = status == failed ? &failures[next_failure++] : nullptr;
+            const TaskFailure* failure = is_failure(status) ? &failures[next_failure++] : nullptr;
             if (status != not_run) {
                 ++summary_.attempts;
                 record(rank, st, k, s, failure);
             }
-            ran += status == succeeded || status == failed ? 1 : 0;
+            ran += status == succeeded || is_failure(status) ? 1 : 0;
+            std::span<const unsigned char> bytes; // a result, or a failed_result's bytes
+            if (carries_result(status)) {
+                bytes = layout_.variable ? std::span(data, layout_.size_in(s))
+                                         : std::span(s, layout_.value);
+                data += layout_.variable ? bytes.size() : 0;
+            }
             if (failure != nullptr && retry(pos, rank, *failure)) {
                 continue;
             }
-            if (st.retry && status != succeeded && status != failed) {
+            if (st.retry && status != succeeded && !is_failure(status)) {
                 continue; // a retry cancelled or not run: give_up_retries counts it
             }
             if (st.retry) {
                 retries_.erase(pos);
             }
-            const bool ok = status == succeeded;
-            summary_.completed += ok ? 1 : 0;
-            std::span<const unsigned char> bytes;
-            if (ok) {
-                bytes = layout_.variable ? std::span(data, layout_.size_in(s))
-                                         : std::span(s, layout_.value);
-                data += layout_.variable ? bytes.size() : 0;
-            }
+            summary_.completed += status == succeeded ? 1 : 0;
             if (failure != nullptr) {
                 fail_for_good(*failure);
             }
-            place(st.pending[k], pos, ok, bytes);
+            place(st.pending[k], pos, carries_result(status), bytes);
         }
         st.pending = {};
         st.wire = {};
@@ -770,9 +940,9 @@ private:
         a.start = times[0];
         a.seconds = times[1];
         const unsigned char status = s[layout_.status()];
-        a.status = status == succeeded ? AttemptStatus::ok
-                   : status == failed  ? AttemptStatus::failed
-                                       : AttemptStatus::cancelled;
+        a.status = status == succeeded  ? AttemptStatus::ok
+                   : is_failure(status) ? AttemptStatus::failed
+                                        : AttemptStatus::cancelled;
         if (failure != nullptr) {
             a.error = failure->message;
         }
@@ -926,6 +1096,7 @@ private:
             if (r != o_.root && !st.stopped) {
                 st.stopped = true;
                 MPI_Send(nullptr, 0, MPI_UINT64_T, r, tag_tasks, comm_);
+                traffic_.sent(0);
             }
         }
     }
@@ -956,6 +1127,7 @@ private:
     std::unordered_map<std::uint64_t, Retry> retries_; // queued or running
     std::deque<std::uint64_t> retry_queue_;            // waiting for a rank
     double last_progress_ = 0;
+    std::uint64_t polls_ = 0; // turns of run()'s loop, for report_progress
     bool stopping_ = false;
     std::optional<DeadlineGate> deadline_; // with ExecutorOptions::deadline
     bool inline_ready_ = false;            // alone: the root's chunk waits to run inline
@@ -963,10 +1135,45 @@ private:
     std::exception_ptr sink_error_;
     std::string sink_error_text_;
     ExecutionSummary summary_;
-    Payloads local_payloads_; // the root's own chunk's
+    Payloads local_payloads_;        // the root's own chunk's
+    RootPlacement placement_;        // inline or on the thread, from the root's measured task times
+    TickRate rate_;                  // ticks to seconds, over the run
+    std::uint64_t inline_ticks_ = 0; // the root's time in tasks inline
+    std::uint64_t thread_ticks_ = 0; // and on its thread
+    std::uint64_t local_chunks_ = 0;
+    double per_tick_ = 0; // seconds_of's rate, refreshed now and then
+    std::uint64_t rate_checks_ = 0;
+    Traffic traffic_;
+    RankOverhead root_overhead_;
     ChunkRunner local_runner_;
     std::optional<LocalWorker> local_; // last: its thread stops before the rest goes
 };
+
+/// Collective: every rank's counters into the root's summary, in one gather.
+void gather_overhead(const boost::mpi::communicator& comm, int root, const RankOverhead& mine,
+                     ExecutionSummary& summary) {
+    constexpr int fields = 6;
+    std::uint64_t row[fields] = {0, 0, mine.tasks, mine.chunks, mine.messages, mine.bytes};
+    std::memcpy(&row[0], &mine.busy, sizeof(double));
+    std::memcpy(&row[1], &mine.waiting, sizeof(double));
+    const bool is_root = comm.rank() == root;
+    std::vector<std::uint64_t> all(is_root ? static_cast<std::size_t>(comm.size()) * fields : 0);
+    MPI_Gather(row, fields, MPI_UINT64_T, all.data(), fields, MPI_UINT64_T, root, comm);
+    if (!is_root) {
+        return;
+    }
+    summary.overhead.resize(static_cast<std::size_t>(comm.size()));
+    for (std::size_t r = 0; r < summary.overhead.size(); ++r) {
+        const std::uint64_t* f = all.data() + r * fields;
+        auto& o = summary.overhead[r];
+        std::memcpy(&o.busy, &f[0], sizeof(double));
+        std::memcpy(&o.waiting, &f[1], sizeof(double));
+        o.tasks = f[2];
+        o.chunks = f[3];
+        o.messages = f[4];
+        o.bytes = f[5];
+    }
+}
 
 } // namespace
 
@@ -987,14 +1194,19 @@ ExecutionSummary execute_erased(const boost::mpi::communicator& comm, const Task
     ExecutionSummary summary;
     std::exception_ptr sink_error;
     std::string sink_error_text;
+    RankOverhead mine;
     if (ex.rank() == options.root) {
         Master master(ex, tasks, setup, layout, task, sink, options, worker_of_rank);
         summary = master.run();
+        mine = master.root_overhead();
         sink_error = master.sink_error();
         sink_error_text = master.sink_error_text();
     } else {
-        RemoteWorker(ex, setup, layout, task, options, workers).run();
+        RemoteWorker worker(ex, setup, layout, task, options, workers);
+        worker.run();
+        mine = worker.overhead();
     }
+    gather_overhead(ex, options.root, mine, summary);
     summary.root_worked = setup.root_work.works;
     if (!setup.root_work.note.empty()) {
         summary.notes.push_back(setup.root_work.note);

@@ -395,17 +395,27 @@ void JournalWriter::write_all(std::span<const unsigned char> bytes) {
 }
 
 void JournalWriter::append(std::uint64_t index, std::span<const unsigned char> result) {
+    if (result.size() > journal_max_result) { // a reader would take the record for damage
+        throw journal_error("journal '" + path_ + "': the result of task " + std::to_string(index) +
+                            " (" + std::to_string(result.size()) +
+                            " bytes) is more than a record holds");
+    }
     write_all(journal_result_record(index, result));
     written();
 }
 
 void JournalWriter::append_failure(std::uint64_t index, std::string_view message) {
     end_chunk(); // records stay in the order things happened
-    write_all(journal_failure_record(index, message));
+    write_all(journal_failure_record(index, message.substr(0, 1U << 16))); // an error's text
     written();
 }
 
 void JournalWriter::add(std::uint64_t index, std::span<const unsigned char> result) {
+    if (result.size() > journal_max_payload - 17) { // 'C' or 'S' and one result's framing
+        throw journal_error("journal '" + path_ + "': the result of task " + std::to_string(index) +
+                            " (" + std::to_string(result.size()) +
+                            " bytes) is more than a record holds");
+    }
     if (chunk_count_ > 0 && chunk_.size() + 12 + result.size() > frame_bytes + (16U << 20)) {
         end_chunk(); // a huge chunk (guided's first ones) goes out in records of <= 16 MiB
     }

@@ -8,6 +8,7 @@
 #include <functional>
 #include <memory>
 #include <span>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -76,6 +77,36 @@ struct ExecutorOptions {
 /// The most retries a task can have (ExecutorOptions::retries).
 inline constexpr unsigned max_retries = 255;
 
+/// Thrown by a task (one with std::string or std::vector<std::byte> results) whose attempt failed
+/// but has a result to show all the same, as a shell command's output and exit status: the
+/// attempt counts as failed (ExecutorOptions::retries run it again, the halt policy counts it
+/// once its retries are spent, on_attempt sees it as failed with what() as its error), and when
+/// it fails for good its last attempt's result still reaches on_result, in order, as a
+/// successful one's would; the caller's result says that it failed. The summary counts it in
+/// `failed` (not `completed`) and lists it in `failures`. With fixed-size results it is a plain
+/// failure (the bytes are dropped).
+class failed_result : public std::runtime_error {
+public:
+    failed_result(const std::string& message, std::string bytes)
+        : std::runtime_error(message), bytes_(std::move(bytes)) {}
+    [[nodiscard]] const std::string& bytes() const noexcept { return bytes_; }
+
+private:
+    std::string bytes_;
+};
+
+/// Where one rank's time and messages went in a run (ExecutionSummary::overhead). Counted as the
+/// run goes (two clock reads per chunk, no messages) and gathered on the root once at its end.
+struct RankOverhead {
+    double busy = 0;            ///< seconds in tasks (the root: inline and on its thread)
+    double waiting = 0;         ///< seconds of the run not in tasks: waiting for a chunk, taking
+                                ///< it in, sending results (0 for a root that does not work)
+    std::uint64_t tasks = 0;    ///< task runs finished (ok or failed, retries included)
+    std::uint64_t chunks = 0;   ///< chunks run
+    std::uint64_t messages = 0; ///< point-to-point messages sent (chunks, payloads, stops, results)
+    std::uint64_t bytes = 0;    ///< their bytes
+};
+
 /// What a run did. `tasks`, `completed`, `failed`, `root_worked` and `notes` are known on every
 /// rank; the rest on the root only.
 struct ExecutionSummary {
@@ -92,7 +123,10 @@ struct ExecutionSummary {
     std::uint64_t attempts = 0; ///< task runs started, retries and cancelled ones included (root)
     std::uint64_t retries = 0;  ///< failed runs that were run again (root)
     bool halted = false;        ///< the halt policy stopped the run (root)
-    bool deadline_stopped = false; ///< ExecutorOptions::deadline stopped handing out (root)
+    bool deadline_stopped = false;      ///< ExecutorOptions::deadline stopped handing out (root)
+    std::vector<RankOverhead> overhead; ///< per rank, indexed by rank (root)
+    double dispatching = 0; ///< seconds of the root's dispatching thread not in tasks (root)
+    std::uint64_t inline_chunks = 0; ///< the root's chunks it ran inline, not on its thread (root)
 };
 
 /// Thrown by execute on every rank when a task threw (after the others stopped, or with

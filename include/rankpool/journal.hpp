@@ -45,6 +45,8 @@ inline constexpr std::string_view journal_magic = "RPJRNL2\n";
 inline constexpr std::string_view journal_magic_v1 = "RPJRNL1\n";
 /// The largest payload a record may claim: a longer length is damage, not a record.
 inline constexpr std::uint32_t journal_max_payload = 64U << 20;
+/// The largest result a record holds (the payload less 'R' and the index); append() refuses more.
+inline constexpr std::size_t journal_max_result = journal_max_payload - 1 - sizeof(std::uint64_t);
 
 /// One framed header record.
 [[nodiscard]] std::vector<unsigned char> journal_header_record(std::string_view header);

@@ -39,13 +39,16 @@ public:
     explicit Pacer(const PacerSettings& s) : s_(s), step_(s.first_sleep) {}
 
     /// Something arrived: poll flat out again.
+    /// With a spin phase, the clock is first read on the Nth idle poll after this, not the
+    /// first: a message round trip then costs no clock read at all.
     void busy() {
         idle_since_ = {};
         step_ = s_.first_sleep;
+        polls_left_ = s_.spin_for.count() > 0 ? s_.every : 0;
     }
     /// Nothing arrived: pause as long as this phase says.
     void idle() {
-        if (spin_ || (idle_since_ != Clock::time_point{} && --polls_left_ != 0)) {
+        if (spin_ || (polls_left_ != 0 && --polls_left_ != 0)) {
             return;
         }
         polls_left_ = s_.every;

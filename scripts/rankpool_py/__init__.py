@@ -9,6 +9,7 @@ Modules:
   sweep    runs a rankpool command at several rank counts; CSV, JSON lines, metadata
   plots    figures and the table of a sweep's CSV (matplotlib, Agg)
   model    measures the machine's constants and predicts beyond it
+  figures  the README's figures in one command: the sweeps, plots, model and their summary
   bench    the markdown tables of scripts/bench.sh
   cli      the `scaling` command line
 """

@@ -128,9 +128,10 @@ def report_startup(cells: dict[str, dict[str, Runs]]) -> None:
 def report_dispatch(cells: dict[str, dict[str, Runs]]) -> None:
     print(
         "| ranks | rank 0 | rankpool workers | tasks | rankpool us/task "
-        "| dispatch_ref us/task | ratio | rankpool makespan s | dispatch_ref s |"
+        "| dispatch_ref us/task | ratio | rankpool makespan s | dispatch_ref s "
+        "| rank 0 ran (inline) |"
     )
-    print("|---:|---|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---:|---|---:|---:|---:|---:|---:|---:|---:|---|")
     for key, sides in cells.items():
         p = params(key)
         rp, ref = sides["rankpool"], sides["reference"]
@@ -150,8 +151,23 @@ def report_dispatch(cells: dict[str, dict[str, Runs]]) -> None:
         workers = r - 1 if p["rank0"] == "dispatches" else r
         print(
             f"| {r} | {p['rank0']} | {workers} | {int(p['tasks']):,} | {us_rp:.2f} "
-            f"| {us_ref:.2f} | **{ratio(us_rp, us_ref)}** | {span_rp:.4f} | {span_ref:.4f} |"
+            f"| {us_ref:.2f} | **{ratio(us_rp, us_ref)}** | {span_rp:.4f} | {span_ref:.4f} "
+            f"| {root_share(rp, int(p['tasks']))} |"
         )
+
+
+def root_share(rp: Runs, tasks: int) -> str:
+    """The median share of the tasks rank 0 ran, and of its chunks it ran inline, from the
+    report's detail.overhead (the executor's breakdown); "-" without one."""
+    ran, inline = [], []
+    for _, j in rp:
+        o = (normalize(j).detail or {}).get("overhead")
+        if not o or not o.get("ranks"):
+            return "-"
+        r0 = o["ranks"][0]
+        ran.append(r0["tasks"] / tasks if tasks else 0.0)
+        inline.append(o["inline_chunks"] / r0["chunks"] if r0["chunks"] else 0.0)
+    return f"{100 * med(ran):.0f}% ({100 * med(inline):.0f}%)"
 
 
 def report_executor(cells: dict[str, dict[str, Runs]]) -> None:

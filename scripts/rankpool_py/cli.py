@@ -128,10 +128,13 @@ def add_model(sub: argparse._SubParsersAction) -> None:
 
 def make_parser() -> Parser:
     parser = Parser(prog="scaling", description="Scaling experiments with rankpool.")
-    sub = parser.add_subparsers(dest="action", required=True, metavar="sweep|plot|model")
+    sub = parser.add_subparsers(dest="action", required=True, metavar="sweep|plot|model|figures")
     add_sweep(sub)
     add_plot(sub)
     add_model(sub)
+    from .figures import add_figures
+
+    add_figures(sub, REPO, default_rankpool())
     return parser
 
 
@@ -171,6 +174,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from .plots import plot_main
 
             return plot_main(args)
+        if args.action == "figures":
+            from .figures import figures_main
+
+            return figures_main(args)
         from .model import model_main
 
         return model_main(args)

@@ -197,7 +197,7 @@ def predictions(m: perf.Machine, n: int, tasks: int, t: float, chunk: int,
 
 def plot(out: Path, formats: list[str], rows: list[dict[str, Any]], m: perf.Machine,
          squares: Group | None, executor: Group | None, n: int, tasks: int, t: float,
-         chunk: int) -> list[Path]:
+         chunk: int, work: int | None = None) -> list[Path]:
     """Predicted and measured side by side: the squares map and the executor."""
     import matplotlib
 
@@ -247,9 +247,14 @@ def plot(out: Path, formats: list[str], rows: list[dict[str, Any]], m: perf.Mach
         h, _ = ax.get_legend_handles_labels()
         ax.legend(handles=h + [measured] + handles_extra, fontsize=7)
     # after everything is drawn (a fixed limit stops autoscaling): the compute line may leave
-    # the figure at the bottom rather than squash the rest
-    ax_s.set_ylim(bottom=min(r["squares_total"] for r in rows) / 1000)
-    ax_s.set_title(f"squares {n:,}: a={m.latency * 1e6:.2f} us, b={m.bandwidth / 1e9:.2f} GB/s, "
+    # the figure at the bottom, below the smallest total and gather, rather than squash the rest
+    low = min([r["squares_total"] for r in rows]
+              + [r["squares_gather"] for r in rows if r["ranks"] > 1 and r["squares_gather"] > 0])
+    high = max([r["squares_total"] for r in rows]
+               + ([pt.summary.max for pt in squares.points] if squares else []))
+    ax_s.set_ylim(bottom=low / 3, top=high * 4)  # room above for the legend
+    what = f"squares {n:,}" + (f" --work {work}" if work else "")
+    ax_s.set_title(f"{what}: a={m.latency * 1e6:.2f} us, b={m.bandwidth / 1e9:.2f} GB/s, "
                    f"c={m.item_cost * 1e9:.2f} ns/item", fontsize=9)
     ax_e.set_title(f"executor: {tasks:,} tasks of {t * 1e3:.3g} ms (measured), "
                    f"d={m.dispatch * 1e6:.2f} us per chunk", fontsize=9)
@@ -332,12 +337,13 @@ def model_main(args: argparse.Namespace) -> int:
         w.writerows(rows)
     (args.out / "model.json").write_text(json.dumps({
         "constants": asdict(m), "how": how, "equations": EQUATIONS, "assumptions": ASSUMPTIONS,
-        "squares_n": n, "executor": {"tasks": args.tasks, "task_seconds_asked": args.task_seconds,
-                                     "task_seconds_measured": t, "chunksize": chunk},
+        "squares_n": n, "squares_work": args.work,
+        "executor": {"tasks": args.tasks, "task_seconds_asked": args.task_seconds,
+                     "task_seconds_measured": t, "chunksize": chunk},
         "predictions": rows,
     }, indent=2) + "\n")
     written = plot(args.plots or args.out, args.formats, rows, m, squares, executor, n,
-                   args.tasks, t, chunk)
+                   args.tasks, t, chunk, args.work)
     print(table(rows, m, n, args.tasks, t, chunk, squares, executor), end="")
     for path in written:
         print(f"scaling: wrote {path}", file=sys.stderr)

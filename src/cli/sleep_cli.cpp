@@ -32,9 +32,7 @@ struct SleepArgs {
     std::string fail_task;
     std::string crash_task;
     std::string flaky_task;
-    std::string retries;
-    std::string halt;
-    std::string joblog;
+    WatchArgs watch; ///< --retries, --halt, --joblog, --progress, --no-progress
     std::string idle = "backoff";
     std::string arg_file;
     std::string output;
@@ -45,8 +43,6 @@ struct SleepArgs {
     bool longest_first = false;
     bool unordered = false;
     bool keep_going = false;
-    bool progress = false;
-    bool no_progress = false;
     bool quiet = false;
     bool root_dispatches_only = false;
     bool resume_failed = false;
@@ -122,14 +118,8 @@ SleepOptions validate(const SleepArgs& a) {
     o.executor.longest_first = a.longest_first;
     o.executor.ordered = !a.unordered;
     o.executor.keep_going = a.keep_going;
-    check_halt_and_keep_going(!a.halt.empty(), a.keep_going);
-    if (!a.halt.empty()) {
-        o.executor.halt = parse_halt_option(a.halt);
-    }
-    if (!a.retries.empty()) {
-        o.executor.retries =
-            static_cast<unsigned>(parse_count(a.retries, "--retries", max_retries));
-    }
+    check_halt_and_keep_going(!a.watch.halt.empty(), a.keep_going);
+    (void)apply_watch_options(a.watch, o.executor);
     o.executor.root_works = !a.root_dispatches_only;
     o.quiet = a.quiet;
     if (!a.fail_task.empty()) {
@@ -185,16 +175,9 @@ int run(const boost::mpi::communicator& comm, SleepOptions o, const SleepWatch& 
     o.executor.deadline = resolve_deadline(comm, o.executor.root, o.deadline);
     RunWatch watch(comm, o.executor.root, w.joblog, w.progress,
                    [&o](std::uint64_t i) { return task_input(o, i); });
-    if (!watch.problem().empty()) {
-        if (out.is_root()) {
-            out.error(watch.problem());
-        }
+    if (!start_watch(watch, o.executor, out, remove_temporary_on_stop)) { // --output's temporary
         return exit_usage;
     }
-    watch.attach(o.executor);
-    install_stop_handlers();
-    set_stop_hook(remove_temporary_on_stop); // --output's temporary
-    o.executor.stop_requested = &stop_signal();
     ResultsRoute route(comm, out, !o.quiet, output);
     const auto r = [&] {
         const GraceWatch grace(o.grace, comm.rank() == o.executor.root);
@@ -267,24 +250,7 @@ void add_sleep_command(CLI::App& app, std::optional<Command>& chosen) {
     sl->add_option("--flaky-task", a->flaky_task,
                    "make task I (0-based) throw on its first attempt only: a retry succeeds")
         ->type_name("I");
-    sl->add_option("--retries", a->retries,
-                   "run a failed task again, on another rank when there is one, up to N more\n"
-                   "times before it counts as failed (default 0, at most 255)")
-        ->type_name("N");
-    sl->add_option("--halt", a->halt,
-                   "when failed tasks stop the run, as GNU parallel's --halt: never (as\n"
-                   "--keep-going), now,fail=N or soon,fail=N (after N failed tasks: cancel the\n"
-                   "running ones, or let them finish), now,fail=P% or soon,fail=P% (after P% of\n"
-                   "all tasks failed); default now,fail=1")
-        ->type_name("WHEN,fail=N");
-    sl->add_option("--joblog", a->joblog,
-                   "write one tab-separated line per task attempt to FILE (index, input, rank,\n"
-                   "host, pid, start, seconds, attempt, status, error), with a header")
-        ->type_name("FILE");
-    sl->add_flag("--progress", a->progress,
-                 "show tasks done, rate and ETA on stderr from the start (default: a live line\n"
-                 "after 2 s on a terminal, a line every 10 s into a file)");
-    sl->add_flag("--no-progress", a->no_progress, "never show progress lines");
+    add_watch_options(*sl, a->watch, "now,fail=1 (never is --keep-going)");
     sl->add_option("--crash-task", a->crash_task,
                    "the rank running task I kills itself (SIGKILL): shows that a dead rank ends\n"
                    "the job instead of hanging it")
@@ -322,7 +288,7 @@ void add_sleep_command(CLI::App& app, std::optional<Command>& chosen) {
         a->seconds_given = seconds->count() > 0;
         const auto output = parse_output(a->output);
         const SleepOptions o = validate(*a);
-        const SleepWatch w{a->joblog, progress_mode(a->progress, a->no_progress)};
+        const SleepWatch w{a->watch.joblog, progress_mode(a->watch.progress, a->watch.no_progress)};
         auto options = to_json(o);
         options["joblog"] =
             w.joblog.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(w.joblog);

@@ -4,11 +4,16 @@
 #include <cstdio>
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <boost/mpi/collectives/broadcast.hpp>
 #include <boost/serialization/string.hpp>
 
 #include "rankpool/errors.hpp"
+#include "rankpool/parse.hpp"
 #include "rankpool/run_info.hpp"
+
+#include "output.hpp"
+#include "signals.hpp"
 
 namespace rankpool::cli {
 
@@ -32,6 +37,52 @@ void check_halt_and_keep_going(bool halt_given, bool keep_going) {
         throw usage_error("--halt and --keep-going contradict each other: --keep-going is "
                           "--halt never; give one");
     }
+}
+
+void add_watch_options(CLI::App& cmd, WatchArgs& a, const std::string& halt_default) {
+    cmd.add_option("--retries", a.retries,
+                   "run a failed task again, on another rank when there is one, up to N more\n"
+                   "times before it counts as failed (default 0, at most 255)")
+        ->type_name("N");
+    cmd.add_option(
+           "--halt", a.halt,
+           "when failed tasks stop the run, as GNU parallel's --halt: never, now,fail=N\n"
+           "or soon,fail=N (after N failed tasks: cancel the running ones, or let them\n"
+           "finish), now,fail=P% or soon,fail=P% (after P% of all tasks failed);\ndefault " +
+               halt_default)
+        ->type_name("WHEN,fail=N");
+    cmd.add_option("--joblog", a.joblog,
+                   "write one tab-separated line per task attempt to FILE (index, input, rank,\n"
+                   "host, pid, start, seconds, attempt, status, error), with a header")
+        ->type_name("FILE");
+    cmd.add_flag("--progress", a.progress,
+                 "show tasks done, rate and ETA on stderr from the start (default: a live line\n"
+                 "after 2 s on a terminal, a line every 10 s into a file)");
+    cmd.add_flag("--no-progress", a.no_progress, "never show progress lines");
+}
+
+ProgressMode apply_watch_options(const WatchArgs& a, ExecutorOptions& o) {
+    if (!a.halt.empty()) {
+        o.halt = parse_halt_option(a.halt);
+    }
+    if (!a.retries.empty()) {
+        o.retries = static_cast<unsigned>(parse_count(a.retries, "--retries", max_retries));
+    }
+    return progress_mode(a.progress, a.no_progress);
+}
+
+bool start_watch(RunWatch& watch, ExecutorOptions& o, Output& out, void (*stop_hook)() noexcept) {
+    if (!watch.problem().empty()) {
+        if (out.is_root()) {
+            out.error(watch.problem());
+        }
+        return false;
+    }
+    watch.attach(o);
+    install_stop_handlers();
+    set_stop_hook(stop_hook);
+    o.stop_requested = &stop_signal();
+    return true;
 }
 
 RunWatch::RunWatch(const boost::mpi::communicator& comm, int root, const std::string& joblog,

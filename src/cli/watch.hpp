@@ -15,7 +15,32 @@
 
 #include "joblog.hpp"
 
+namespace CLI {
+class App;
+}
+
 namespace rankpool::cli {
+
+class Output;
+
+/// The long-jobs options every executor command takes alike, as given (checked by
+/// apply_watch_options): --retries N, --halt WHEN,fail=N, --joblog FILE, --progress,
+/// --no-progress.
+struct WatchArgs {
+    std::string retries;
+    std::string halt;
+    std::string joblog;
+    bool progress = false;
+    bool no_progress = false;
+};
+
+/// Adds --retries, --halt, --joblog, --progress and --no-progress to `cmd`, in that order;
+/// `halt_default` names the default --halt in its help ("now,fail=1", "never").
+void add_watch_options(CLI::App& cmd, WatchArgs& a, const std::string& halt_default);
+
+/// Checks the values (usage_error, one line) and sets o.retries and, when --halt is given,
+/// o.halt. Returns the progress mode (progress_mode).
+ProgressMode apply_watch_options(const WatchArgs& a, ExecutorOptions& o);
 
 /// --halt's value as a policy, or usage_error with one line saying why.
 [[nodiscard]] HaltPolicy parse_halt_option(const std::string& text);
@@ -53,5 +78,11 @@ private:
     std::function<std::string(std::uint64_t)> input_;
     std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
 };
+
+/// Starts an executor run's watch: when the joblog cannot be written, says why (rank 0) and
+/// returns false; else attaches `watch` to `o`, installs the stop handlers (SIGTERM, SIGINT,
+/// SIGUSR1) with `stop_hook` (may be null) and points o.stop_requested at their flag.
+[[nodiscard]] bool start_watch(RunWatch& watch, ExecutorOptions& o, Output& out,
+                               void (*stop_hook)() noexcept);
 
 } // namespace rankpool::cli

@@ -7,15 +7,22 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <memory>
+#include <span>
 #include <sstream>
 #include <unistd.h>
+#include <unordered_map>
 
 #include <boost/mpi/collectives/broadcast.hpp>
 
 #include "rankpool/errors.hpp"
+#include "rankpool/journal.hpp"
+#include "rankpool/ordering.hpp"
 #include "rankpool/parse.hpp"
 #include "rankpool/schedule.hpp"
 
+#include "journal_open.hpp"
+#include "report_json.hpp"
 #include "shell_task.hpp"
 
 namespace rankpool::commands {
@@ -119,6 +126,10 @@ public:
         if (r.ending != Ending::not_run) {
             r = from_outcome(run_shell(sc, c.stop));
         }
+        const auto* stop = o_.executor.stop_requested;
+        if (r.ending == Ending::signaled && stop != nullptr && stop->load() != 0) {
+            throw task_cancelled(); // killed by this rank's stop (kill_running_commands)
+        }
         r.rank = rank_;
         r.host = host_;
         if (!dir.empty() && r.ending != Ending::not_run) {
@@ -126,8 +137,9 @@ public:
             std::ofstream(dir + "/status") << describe_ending(r) << '\n';
             std::ofstream(dir + "/command") << sc.command << '\n';
         }
-        if (!r.ok()) {
+        if (!r.ok()) { // a failed attempt (retried, halted on) that still shows its output
             r.command = sc.command;
+            throw failed_result(describe_ending(r), encode(r));
         }
         return encode(r);
     }
@@ -138,15 +150,47 @@ private:
     std::string host_;
 };
 
-/// Rank 0's items, or its reason for refusing them, shared with every rank.
-std::vector<std::string> agree_on_items(const boost::mpi::communicator& comm, const RunOptions& o,
-                                        std::uint64_t& n) {
-    const bool root = comm.rank() == o.executor.root;
-    std::vector<std::string> items;
+/// The root's side of a journaled run: the journal, the tasks left, the results waiting for
+/// their turn, and the ordering window that hands them out in input order, journaled and new
+/// alike.
+struct Resume {
+    Resume(const RunOptions& o, const RunItems& items)
+        : writer(o.journal, journal_header(o, items.items)),
+          todo(journal_todo(writer.contents(), items.n)), window(items.n, true) {}
+
+    JournalWriter writer;
+    std::vector<std::uint64_t> todo;
+    std::unordered_map<std::uint64_t, std::string> held; // results not yet released
+    OrderedWindow window;
+};
+
+/// Opens the journal on the root; every rank learns whether that worked and throws alike.
+std::unique_ptr<Resume> open_journal(const boost::mpi::communicator& comm, const RunOptions& o,
+                                     const RunItems& items) {
+    return open_journal_on_root<Resume>(comm, o.executor.root, !o.journal.empty(), [&] {
+        auto resume = std::make_unique<Resume>(o, items);
+        for (const auto& e : resume->writer.contents().entries) {
+            try {
+                (void)decode(std::string_view(reinterpret_cast<const char*>(e.result.data()),
+                                              e.result.size()));
+            } catch (const std::exception&) {
+                throw journal_error("journal '" + o.journal + "' holds a result for task " +
+                                    std::to_string(e.index + 1) +
+                                    " that is no rankpool run result");
+            }
+        }
+        return resume;
+    });
+}
+
+} // namespace
+
+RunItems share_items(const boost::mpi::communicator& comm, const RunOptions& o) {
+    RunItems r;
     std::string refusal;
-    if (root) {
+    if (comm.rank() == o.executor.root) {
         try {
-            items = load_items(o.input);
+            r.items = load_items(o.input);
         } catch (const usage_error& e) {
             refusal = e.what();
         }
@@ -155,12 +199,30 @@ std::vector<std::string> agree_on_items(const boost::mpi::communicator& comm, co
     if (!refusal.empty()) {
         throw usage_error(refusal);
     }
-    n = items.size();
-    boost::mpi::broadcast(comm, n, o.executor.root);
-    return items;
+    r.n = r.items.size();
+    boost::mpi::broadcast(comm, r.n, o.executor.root);
+    return r;
 }
 
-} // namespace
+std::string journal_header(const RunOptions& o, const std::vector<std::string>& items) {
+    std::uint64_t h = fnv1a64({});
+    const auto add = [&h](std::string_view text) { // length first: no two lists hash alike
+        const std::uint64_t size = text.size();
+        h = fnv1a64(std::span(reinterpret_cast<const unsigned char*>(&size), sizeof size), h);
+        h = fnv1a64(std::span(reinterpret_cast<const unsigned char*>(text.data()), text.size()), h);
+    };
+    add(std::to_string(static_cast<int>(o.input.source)));
+    add(o.input.source == RunSource::task_file ? "" : o.input.command);
+    add(o.results_dir);
+    for (const auto& item : items) {
+        add(item);
+    }
+    char text[160];
+    std::snprintf(text, sizeof text, "rankpool run: %llu tasks, inputs fnv1a64 %016llx",
+                  static_cast<unsigned long long>(items.size()),
+                  static_cast<unsigned long long>(h));
+    return text;
+}
 
 std::vector<std::string> load_items(const RunInput& in) {
     std::vector<std::string> items;
@@ -181,50 +243,124 @@ std::vector<std::string> load_items(const RunInput& in) {
 
 RunReport run_commands(const boost::mpi::communicator& comm, const RunOptions& o,
                        const RunOutput& output) {
-    std::uint64_t n = 0;
-    const std::vector<std::string> items = agree_on_items(comm, o, n);
+    return run_commands(comm, o, share_items(comm, o), output);
+}
+
+RunReport run_commands(const boost::mpi::communicator& comm, const RunOptions& o,
+                       const RunItems& items, const RunOutput& output) {
+    const std::uint64_t n = items.n;
     const bool root = comm.rank() == o.executor.root;
+    auto resume = open_journal(comm, o, items);
     RunReport r;
     r.options = o;
     r.ranks = comm.size();
     r.workers = o.executor.root_works || comm.size() == 1 ? comm.size() : comm.size() - 1;
     std::vector<double> durations(root ? n : 0);
     const TaskRunner task(o, comm.rank());
-    const auto on_result = [&](std::uint64_t i, std::string_view bytes) {
-        TaskResult t = decode(bytes);
-        durations[i] = t.seconds;
+    const auto show = [&](std::uint64_t i, TaskResult t) {
         output(i + 1, t);
         if (!t.ok()) {
             t.out.clear();
             r.failures.push_back({i + 1, std::move(t)});
         }
     };
+    // With a journal the executor hands results over as they complete, so that each is journaled
+    // at once; the window puts them (and the journaled ones) back in input order.
+    const bool reorder = resume && o.executor.ordered;
+    const auto release = [&] {
+        resume->window.release([&](std::uint64_t i) {
+            const auto it = resume->held.find(i);
+            show(i, decode(it->second));
+            resume->held.erase(it);
+        });
+    };
+    const auto on_result = [&](std::uint64_t i, std::string_view bytes) {
+        TaskResult t = decode(bytes);
+        durations[i] = t.seconds;
+        // Failed tasks are not journaled, nor results too large for a record (over 64 MiB):
+        // a rerun runs them again.
+        if (resume && t.ok() && bytes.size() <= journal_max_result) {
+            resume->writer.append(
+                i, std::span(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size()));
+        }
+        if (!reorder) {
+            show(i, std::move(t));
+            return;
+        }
+        resume->held.emplace(i, bytes);
+        resume->window.put(i, true);
+        release();
+    };
+    if (resume) {
+        for (const auto& e : resume->writer.contents().entries) {
+            const std::string bytes(e.result.begin(), e.result.end());
+            if (reorder) {
+                resume->held.emplace(e.index, bytes);
+                resume->window.put(e.index, true);
+            } else {
+                show(e.index, decode(bytes));
+            }
+        }
+        r.journaled = n - resume->todo.size();
+        if (reorder) {
+            release();
+        }
+    }
     const KillTasksOnTermination no_orphans;
     Tasks tasks(n);
     if (root) {
-        tasks.with_payloads(items);
+        tasks.with_payloads(items.items);
     }
+    if (resume) {
+        tasks.only(resume->todo);
+    }
+    ExecutorOptions eo = o.executor;
+    eo.ordered = o.executor.ordered && !resume;
     try {
-        r.summary = execute(comm, tasks, task, on_result, o.executor);
+        r.summary = execute(comm, tasks, task, on_result, eo);
     } catch (const execution_error& e) {
         r.summary = e.summary();
-    }
-    // Every rank ends with the same exit code (mpirun ends a job slower when they differ).
-    r.failed = r.failures.size() + r.summary.failed;
-    boost::mpi::broadcast(comm, r.failed, o.executor.root);
-    if (!r.summary.root_worked && comm.size() > 1) {
-        r.workers = comm.size() - 1;
     }
     if (root) {
         std::sort(r.failures.begin(), r.failures.end(),
                   [](const RunFailure& a, const RunFailure& b) { return a.number < b.number; });
-        for (const double d : durations) {
-            r.task_seconds += d;
-            r.longest = std::max(r.longest, d);
+        for (const auto& f : r.summary.failures) { // those without output to show
+            const bool shown =
+                std::any_of(r.failures.begin(), r.failures.end(),
+                            [&f](const RunFailure& x) { return x.number == f.index + 1; });
+            if (!shown) {
+                r.errors.push_back(f);
+                if (reorder) {
+                    resume->window.put(f.index, false); // the window passes over it
+                }
+            }
         }
-        r.lower_bound = makespan_lower_bound(durations, r.workers);
-        r.predicted = simulate_makespan(durations, r.workers, o.executor.schedule,
-                                        o.executor.chunksize, false);
+        if (reorder) {
+            release();
+        }
+    }
+    // Failed commands count as done: a stop is a run with tasks neither done nor failed.
+    r.stopped_by = finish_resumable(comm, o.executor.root, resume ? &resume->writer : nullptr,
+                                    r.journaled, r.summary, n, o.executor.stop_requested, true);
+    r.failed = r.summary.failed; // the same on every rank: the executor shares its counts
+    if (!r.summary.root_worked && comm.size() > 1) {
+        r.workers = comm.size() - 1;
+    }
+    if (root) {
+        std::vector<double> ran; // this run's tasks, in input order
+        if (resume) {
+            for (const auto i : resume->todo) {
+                ran.push_back(durations[i]);
+            }
+        }
+        const auto& d = resume ? ran : durations;
+        for (const double x : d) {
+            r.task_seconds += x;
+            r.longest = std::max(r.longest, x);
+        }
+        r.lower_bound = makespan_lower_bound(d, r.workers);
+        r.predicted =
+            simulate_makespan(d, r.workers, o.executor.schedule, o.executor.chunksize, false);
     }
     return r;
 }
@@ -232,10 +368,18 @@ RunReport run_commands(const boost::mpi::communicator& comm, const RunOptions& o
 nlohmann::ordered_json to_json(const RunOptions& o) {
     const char* sources[] = {"arguments", "arg_file", "task_file"};
     return {
-        {"command", o.input.command},     {"source", sources[static_cast<int>(o.input.source)]},
-        {"arguments", o.input.arguments}, {"file", o.input.file},
-        {"timeout", o.timeout},           {"results", o.results_dir},
-        {"ordered", o.executor.ordered},  {"summary", o.summary},
+        {"command", o.input.command},
+        {"source", sources[static_cast<int>(o.input.source)]},
+        {"arguments", o.input.arguments},
+        {"file", o.input.file},
+        {"timeout", o.timeout},
+        {"results", o.results_dir},
+        {"ordered", o.executor.ordered},
+        {"summary", o.summary},
+        {"retries", o.executor.retries},
+        {"halt", to_string(o.executor.effective_halt())},
+        {"journal",
+         o.journal.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(o.journal)},
     };
 }
 
@@ -275,7 +419,7 @@ nlohmann::ordered_json to_json(const RunReport& r) {
                             {"message", describe_ending(f.result)},
                             {"stderr_tail", last_lines(f.result.err, stderr_tail_lines)}});
     }
-    for (const auto& f : s.failures) {
+    for (const auto& f : r.errors) {
         failures.push_back({{"task", f.index + 1},
                             {"rank", f.rank},
                             {"host", f.host},
@@ -291,6 +435,9 @@ nlohmann::ordered_json to_json(const RunReport& r) {
          {{"count", s.tasks},
           {"completed", s.completed},
           {"failed", r.failed},
+          {"attempts", s.attempts},
+          {"retries", s.retries},
+          {"journaled", r.journaled},
           {"failures", failures}}},
         {"detail",
          {{"workers", r.workers},
@@ -302,7 +449,10 @@ nlohmann::ordered_json to_json(const RunReport& r) {
           {"task_seconds", r.task_seconds},
           {"longest", r.longest},
           {"chunks", s.chunks},
-          {"tasks_per_rank", s.tasks_per_rank}}},
+          {"halted", s.halted},
+          {"stopped_by", r.stopped_by},
+          {"tasks_per_rank", s.tasks_per_rank},
+          {"overhead", overhead_json(s)}}},
     };
 }
 
@@ -326,6 +476,15 @@ std::vector<std::string> to_text(const RunReport& r) {
         per_rank += " " + std::to_string(t);
     }
     lines.push_back(per_rank);
+    for (auto& l : retry_and_halt_lines(s, r.options.executor.effective_halt())) {
+        lines.push_back(std::move(l));
+    }
+    for (auto& l : resumed_lines(r.journaled, s.tasks, r.options.journal)) {
+        lines.push_back(std::move(l));
+    }
+    if (auto overhead = overhead_text(s); !overhead.empty()) {
+        lines.push_back(std::move(overhead));
+    }
     for (const auto& note : s.notes) {
         lines.push_back("note: " + note);
     }

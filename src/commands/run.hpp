@@ -25,6 +25,9 @@ struct RunOptions {
     double grace = 1;        ///< seconds between SIGTERM and SIGKILL when a task times out
     std::string results_dir; ///< --results DIR: each task's output to files on its host
     bool summary = false;    ///< print the run's summary (makespan, bound) on stderr
+    std::string journal;     ///< --journal FILE: append finished tasks, skip those it holds
+    /// retries, halt (never by default: every task runs), stop_requested, on_attempt and
+    /// on_progress apply as to any executor run; a failed command is a failed attempt.
     ExecutorOptions executor;
 };
 
@@ -46,12 +49,18 @@ struct RunReport {
     int ranks = 0;
     int workers = 0;
     ExecutionSummary summary;
-    std::vector<RunFailure> failures; ///< in task order (root)
-    std::uint64_t failed = 0;         ///< failed tasks: commands and rankpool's own (every rank)
-    double task_seconds = 0;          ///< the tasks' own durations summed (root)
-    double longest = 0;               ///< the longest task (root)
-    double lower_bound = 0; ///< max(longest, task_seconds / workers), from the measured tasks
-    double predicted = 0;   ///< the dynamic schedule's makespan for the measured durations
+    std::vector<RunFailure>
+        failures; ///< failed commands, their output printed, in task order (root)
+    /// Failed tasks without a result to print, in task order (root): an error inside rankpool,
+    /// or a retry that was queued when the run stopped (its last failure's message).
+    std::vector<TaskFailure> errors;
+    std::uint64_t failed = 0;    ///< failed tasks: commands and rankpool's own (every rank)
+    std::uint64_t journaled = 0; ///< results taken from the journal, not run again (every rank)
+    int stopped_by = 0;          ///< the stop signal that ended the run early, 0 (every rank)
+    double task_seconds = 0;     ///< the tasks' own durations summed (root)
+    double longest = 0;          ///< the longest task (root)
+    double lower_bound = 0;      ///< max(longest, task_seconds / workers), from the measured tasks
+    double predicted = 0;        ///< the dynamic schedule's makespan for the measured durations
 
     [[nodiscard]] bool ok() const { return failed == 0 && summary.completed == summary.tasks; }
 };
@@ -67,13 +76,36 @@ struct RunReport {
 /// usage_error. Pure but for reading the file.
 [[nodiscard]] std::vector<std::string> load_items(const RunInput& in);
 
+/// A run's tasks: their commands or arguments (on rank 0 only) and their count (every rank).
+struct RunItems {
+    std::vector<std::string> items;
+    std::uint64_t n = 0;
+};
+
+/// Rank 0 reads the input (load_items) and shares its verdict and the task count: a file it
+/// cannot read is a usage_error on every rank before any work. Collective.
+[[nodiscard]] RunItems share_items(const boost::mpi::communicator& comm, const RunOptions& o);
+
+/// What identifies a run in its journal: "rankpool run: N tasks, inputs fnv1a64 H", H a hash
+/// of the input source, the command template, the --results folder and every item. Not the
+/// rank count, --timeout, --retries, --halt or --unordered: a resume may change those. Pure.
+[[nodiscard]] std::string journal_header(const RunOptions& o,
+                                         const std::vector<std::string>& items);
+
 /// Receives each task's result on rank 0, in input order or as completed (options.executor
 /// .ordered): number is 1-based.
 using RunOutput = std::function<void(std::uint64_t number, const TaskResult& result)>;
 
-/// Runs the tasks on `comm` through the executor; every task runs (a failed task does not stop
-/// the others). Rank 0 reads the input and shares its verdict first: a file it cannot read is a
-/// usage_error on every rank before any work. Collective.
+/// Runs the tasks on `comm` through the executor. A failed command is a failed attempt
+/// (executor::failed_result): retried, counted by the halt policy (o.executor.halt), and its last
+/// attempt's output still goes to `output` in order. With o.journal, rank 0 first hands the
+/// journal's results to `output` (interleaved in input order with new ones), runs only the
+/// rest, and appends each new successful result; a journal of other inputs is a usage_error on
+/// every rank before any work. A stop requested through o.executor.stop_requested ends the run
+/// early with report.stopped_by set on every rank. Collective.
+RunReport run_commands(const boost::mpi::communicator& comm, const RunOptions& o,
+                       const RunItems& items, const RunOutput& output);
+/// The same, with the items read first (share_items).
 RunReport run_commands(const boost::mpi::communicator& comm, const RunOptions& o,
                        const RunOutput& output);
 

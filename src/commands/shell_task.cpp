@@ -42,12 +42,7 @@ void kill_running_groups(int sig) {
             return;
         }
     }
-    for (auto& g : running_groups) {
-        const pid_t p = g.load();
-        if (p > 0) {
-            ::kill(-p, SIGKILL);
-        }
-    }
+    kill_running_commands();
     ::signal(sig, SIG_DFL);
     ::raise(sig);
 }
@@ -357,6 +352,15 @@ ShellOutcome run_shell(const ShellCommand& c, const StopToken& stop) {
     out_read.fd = -1; // the waiter owns them now
     err_read.fd = -1;
     return w.wait();
+}
+
+void kill_running_commands() noexcept {
+    for (auto& g : running_groups) {
+        const pid_t p = g.load();
+        if (p > 0) {
+            ::kill(-p, SIGKILL);
+        }
+    }
 }
 
 KillTasksOnTermination::KillTasksOnTermination() {

@@ -35,6 +35,11 @@ struct ShellOutcome {
 /// process group gets SIGTERM, then SIGKILL after c.grace seconds.
 [[nodiscard]] ShellOutcome run_shell(const ShellCommand& c, const StopToken& stop);
 
+/// SIGKILLs the process groups of the commands run_shell is running in this process. Async-signal
+/// safe: for a stop signal's handler, so that no command outlives a rank that is killed soon
+/// after the signal (mpirun follows its SIGTERM with SIGKILL).
+void kill_running_commands() noexcept;
+
 /// While one lives, SIGTERM, SIGINT and SIGHUP (how mpirun and Slurm end a job whose rank died)
 /// first SIGKILL the process groups of the commands run_shell is running in this process, then
 /// end it with the signal's default action: no task outlives its rank. A handler installed

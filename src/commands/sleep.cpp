@@ -16,6 +16,7 @@
 #include "rankpool/journal.hpp"
 #include "rankpool/ordering.hpp"
 
+#include "journal_open.hpp"
 #include "report_json.hpp"
 
 namespace rankpool::commands {
@@ -70,29 +71,17 @@ struct Resume {
 
 /// Opens the journal on the root; every rank learns whether that worked and throws alike.
 std::unique_ptr<Resume> open_journal(const boost::mpi::communicator& comm, const SleepOptions& o) {
-    std::unique_ptr<Resume> resume;
-    std::string why;
-    if (comm.rank() == o.executor.root && !o.journal.empty()) {
-        try {
-            resume = std::make_unique<Resume>(o, o.tasks());
-            for (const auto& e : resume->writer.contents().entries) {
-                if (e.result.size() != sizeof(double)) {
-                    throw journal_error("journal '" + o.journal + "' holds a result of " +
-                                        std::to_string(e.result.size()) + " bytes for task " +
-                                        std::to_string(e.index) + ", not a duration");
-                }
+    return open_journal_on_root<Resume>(comm, o.executor.root, !o.journal.empty(), [&o] {
+        auto resume = std::make_unique<Resume>(o, o.tasks());
+        for (const auto& e : resume->writer.contents().entries) {
+            if (e.result.size() != sizeof(double)) {
+                throw journal_error("journal '" + o.journal + "' holds a result of " +
+                                    std::to_string(e.result.size()) + " bytes for task " +
+                                    std::to_string(e.index) + ", not a duration");
             }
-        } catch (const journal_error& e) {
-            why = e.what();
         }
-    }
-    if (!o.journal.empty()) {
-        boost::mpi::broadcast(comm, why, o.executor.root);
-    }
-    if (!why.empty()) {
-        throw usage_error(why);
-    }
-    return resume;
+        return resume;
+    });
 }
 
 } // namespace
@@ -232,19 +221,15 @@ SleepReport run_sleep(const boost::mpi::communicator& comm, const SleepOptions& 
         }
         release();
     }
-    if (resume) {
-        resume->writer.sync();
-    }
-    boost::mpi::broadcast(comm, r.journaled, o.executor.root);
+    r.stopped_by = finish_resumable(comm, o.executor.root, resume ? &resume->writer : nullptr,
+                                    r.journaled, r.summary, n, o.executor.stop_requested, false);
     boost::mpi::broadcast(comm, r.untried, o.executor.root);
-    r.summary.tasks = n;
-    r.summary.completed += r.journaled;
-    const auto* flag = o.executor.stop_requested;
-    r.stopped_by = root && flag != nullptr && r.summary.completed < n ? flag->load() : 0;
-    if (root && r.stopped_by == 0 && r.summary.deadline_stopped && r.summary.completed < n) {
+    int deadline_stop =
+        root && r.stopped_by == 0 && r.summary.deadline_stopped && r.summary.completed < n ? 1 : 0;
+    boost::mpi::broadcast(comm, deadline_stop, o.executor.root);
+    if (deadline_stop != 0) {
         r.stopped_by = stopped_by_deadline;
     }
-    boost::mpi::broadcast(comm, r.stopped_by, o.executor.root);
     if (root) {
         sink.end();
     }
@@ -325,7 +310,8 @@ nlohmann::ordered_json to_json(const SleepReport& r) {
           {"deadline", r.options.executor.deadline > 0
                            ? nlohmann::ordered_json(r.options.executor.deadline)
                            : nlohmann::ordered_json(nullptr)},
-          {"deadline_stopped", r.stopped_by == stopped_by_deadline}}},
+          {"deadline_stopped", r.stopped_by == stopped_by_deadline},
+          {"overhead", overhead_json(s)}}},
     };
 }
 
@@ -347,14 +333,8 @@ std::vector<std::string> to_text(const SleepReport& r) {
                   "bound %.3f s = max(longest task, total / %d workers)",
                   s.makespan, r.predicted, r.lower_bound, r.workers);
     lines.emplace_back(line);
-    if (s.retries > 0) {
-        std::snprintf(line, sizeof line, "retried %llu failed run%s: %llu runs in all",
-                      static_cast<unsigned long long>(s.retries), s.retries == 1 ? "" : "s",
-                      static_cast<unsigned long long>(s.attempts));
-        lines.emplace_back(line);
-    }
-    if (s.halted) {
-        lines.push_back("stopped by --halt " + to_string(o.executor.effective_halt()));
+    for (auto& l : retry_and_halt_lines(s, o.executor.effective_halt())) {
+        lines.push_back(std::move(l));
     }
     if (r.stopped_by == stopped_by_deadline) {
         lines.push_back("stopped by --deadline " + local_time_text(o.executor.deadline) +
@@ -367,11 +347,11 @@ std::vector<std::string> to_text(const SleepReport& r) {
                       static_cast<unsigned long long>(s.failed));
         lines.emplace_back(line);
     }
-    if (r.journaled > 0) {
-        std::snprintf(line, sizeof line, "resumed: %llu of %llu tasks taken from journal %s",
-                      static_cast<unsigned long long>(r.journaled),
-                      static_cast<unsigned long long>(s.tasks), o.journal.c_str());
-        lines.emplace_back(line);
+    for (auto& l : resumed_lines(r.journaled, s.tasks, o.journal)) {
+        lines.push_back(std::move(l));
+    }
+    if (auto overhead = overhead_text(s); !overhead.empty()) {
+        lines.push_back(std::move(overhead));
     }
     if (o.resume_failed) {
         std::snprintf(line, sizeof line,

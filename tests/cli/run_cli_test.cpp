@@ -1,24 +1,31 @@
 // End-to-end tests of `rankpool run` with real shell commands under mpiexec: output, failures,
-// exits.
+// exits, and the long-jobs options (retries, halt, joblog, journal and resume, progress).
 #include <algorithm>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <span>
 #include <sstream>
 #include <string>
 #include <thread>
 #include <unistd.h>
+#include <vector>
 
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
+
+#include "rankpool/journal.hpp"
 
 #include "run.hpp"
 
 using rankpool::test::check_refusals;
 using rankpool::test::count_lines_with;
+using rankpool::test::descendants_with;
 using rankpool::test::lines;
 using rankpool::test::run_rankpool;
+using rankpool::test::run_rankpool_during;
 
 namespace {
 
@@ -309,8 +316,9 @@ TEST_CASE("--json: the envelope, each task's output in results.values, failures 
     CHECK(j["ranks"] == 2);
     CHECK(j["hosts"].size() == 2);
     CHECK(j["results"]["count"] == 2);
-    CHECK(j["results"]["completed"] == 2);
+    CHECK(j["results"]["completed"] == 1); // succeeded; the failed one is counted in failed
     CHECK(j["results"]["failed"] == 1);
+    CHECK(j["results"]["attempts"] == 2);
     CHECK(j["results"]["failures"][0]["task"] == 2);
     CHECK(j["results"]["failures"][0]["code"] == 3);
     CHECK(j["results"]["failures"][0]["stderr_tail"] == "err 3");
@@ -323,6 +331,10 @@ TEST_CASE("--json: the envelope, each task's output in results.values, failures 
     CHECK(j["detail"]["workers"] == 2);
     CHECK(j["detail"]["lower_bound"].get<double>() <= j["detail"]["makespan"].get<double>());
     CHECK(count_lines_with(r.err, "rankpool: error: task 2 failed on rank ") == 1);
+    const auto& o = j["detail"]["overhead"]; // the executor's breakdown, as in sleep's
+    REQUIRE(o["ranks"].size() == 2);
+    CHECK(o["ranks"][0]["tasks"].get<int>() + o["ranks"][1]["tasks"].get<int>() == 2);
+    CHECK(o["bytes"].get<int>() > 0);
 }
 
 TEST_CASE("refusals: one line, exit 2, on every rank, before any work") {
@@ -341,4 +353,264 @@ TEST_CASE("refusals: one line, exit 2, on every rank, before any work") {
          "--tasks cannot read '/nonexistent/tasks': No such file or directory"},
         {{"run", "--tasks", "/"}, "--tasks cannot read '/'"},
     });
+}
+
+// The long-jobs options on run: --retries, --halt, --joblog, --journal (stopped by SIGTERM,
+// resumed), --progress, and their refusals.
+
+namespace {
+
+std::string launcher(int ranks) {
+    return std::string(RANKPOOL_MPIEXEC) + " -n " + std::to_string(ranks) + " " +
+           RANKPOOL_MPIEXEC_FLAGS;
+}
+
+/// Results the journal holds now (a torn tail is no result).
+std::size_t journaled(const std::string& path) {
+    const std::string text = slurp(path);
+    try {
+        return rankpool::read_journal(
+                   std::span(reinterpret_cast<const unsigned char*>(text.data()), text.size()))
+            .entries.size();
+    } catch (const rankpool::journal_error&) {
+        return 0;
+    }
+}
+
+/// A command that fails (exit 3, a line on stderr) the first time it runs for an argument and
+/// succeeds after: a marker file in `dir` remembers the first run.
+std::string flaky_command(const std::string& dir) {
+    return "if test -e " + dir + "/{}; then echo ok {}; else touch " + dir +
+           "/{}; echo first {} >&2; exit 3; fi";
+}
+
+} // namespace
+
+TEST_CASE("run --retries 1: a command that fails once recovers; the joblog shows both attempts, "
+          "at 1, 2 and 4 ranks") {
+    for (const int ranks : {1, 2, 4}) {
+        CAPTURE(ranks);
+        const std::string dir = temp_path("markers");
+        std::filesystem::create_directories(dir);
+        const std::string joblog = temp_path("joblog");
+        const auto r = run_rankpool(ranks, run_args(flaky_command(dir), {"a", "b"},
+                                                    {"--retries", "1", "--joblog", joblog}));
+        CAPTURE(r.err);
+        CHECK(r.exit_code == 0);
+        CHECK(r.out == "ok a\nok b\n");
+        CHECK(r.err.find("first") == std::string::npos); // only the last attempt's output
+        const auto log = lines(slurp(joblog));
+        REQUIRE(log.size() == 5); // the header, two attempts per task
+        CHECK(log[0].rfind("index\tinput\trank\thost\tpid\tstart\tseconds\tattempt\tstatus\terror",
+                           0) == 0);
+        for (const std::string input : {"a", "b"}) {
+            CAPTURE(input);
+            const std::string index = input == "a" ? "0" : "1";
+            int failed = 0;
+            int ok = 0;
+            for (std::size_t k = 1; k < log.size(); ++k) {
+                std::vector<std::string> cols;
+                std::stringstream ss(log[k]);
+                for (std::string c; std::getline(ss, c, '\t');) {
+                    cols.push_back(c);
+                }
+                cols.resize(10);
+                if (cols[0] != index) {
+                    continue;
+                }
+                CHECK(cols[1] == input);
+                if (cols[7] == "1") {
+                    CHECK(cols[8] == "failed");
+                    CHECK(cols[9] == "exit code 3");
+                    ++failed;
+                } else {
+                    CHECK(cols[7] == "2");
+                    CHECK(cols[8] == "ok");
+                    ++ok;
+                }
+            }
+            CHECK(failed == 1);
+            CHECK(ok == 1);
+        }
+        std::filesystem::remove_all(dir);
+        std::remove(joblog.c_str());
+    }
+}
+
+TEST_CASE("run without --retries: the same command fails, its output printed, exit 1") {
+    const std::string dir = temp_path("markers");
+    std::filesystem::create_directories(dir);
+    const auto r = run_rankpool(2, run_args(flaky_command(dir), {"a", "b"}, {"--json"}));
+    CHECK(r.exit_code == 1);
+    const auto j = nlohmann::json::parse(r.out);
+    CHECK(j["results"]["failed"] == 2);
+    CHECK(j["results"]["attempts"] == 2);
+    CHECK(j["results"]["failures"].size() == 2);
+    CHECK(j["results"]["failures"][0]["message"] == "exit code 3");
+    CHECK(j["results"]["values"][1]["stderr"] == "first b\n");
+    std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("run --halt now,fail=1 stops at the first failed command; the default runs them all") {
+    // Task 1 fails after 0.3 s; every other task sleeps 0.3 s and succeeds.
+    const std::vector<std::string> args = {"0", "1", "0", "0", "0", "0", "0", "0", "0", "0"};
+    for (const int ranks : {1, 2}) {
+        CAPTURE(ranks);
+        const auto halted = run_rankpool(
+            ranks, run_args("sleep 0.3; exit {}", args, {"--halt", "now,fail=1", "--json"}));
+        CAPTURE(halted.err);
+        CHECK(halted.exit_code == 1);
+        const auto j = nlohmann::json::parse(halted.out);
+        CHECK(j["results"]["failed"] == 1);
+        CHECK(j["results"]["completed"].get<int>() < 9);
+        CHECK(j["detail"]["halted"] == true);
+        CHECK(j["options"]["halt"] == "now,fail=1");
+        CHECK(halted.err.find("1 of 10 tasks failed (stopped by --halt now,fail=1)") !=
+              std::string::npos);
+        const auto all = run_rankpool(ranks, run_args("sleep 0.01; exit {}", args, {"--json"}));
+        CHECK(all.exit_code == 1);
+        const auto k = nlohmann::json::parse(all.out);
+        CHECK(k["results"]["failed"] == 1);
+        CHECK(k["results"]["completed"] == 9);
+        CHECK(k["detail"]["halted"] == false);
+    }
+}
+
+namespace {
+
+/// 12 tasks of 0.3 s, each printing a line on stdout and one on stderr.
+std::vector<std::string> resumable_args(const std::string& journal) {
+    std::vector<std::string> numbers;
+    for (int k = 1; k <= 12; ++k) {
+        numbers.push_back(std::to_string(k));
+    }
+    std::vector<std::string> options;
+    if (!journal.empty()) {
+        options = {"--journal", journal};
+    }
+    return run_args("sleep 0.3; echo out {} $RANKPOOL_TASK; echo err {} >&2", numbers, options);
+}
+
+} // namespace
+
+TEST_CASE("run --journal: stopped by SIGTERM, resumed, the same stdout as an uninterrupted run, "
+          "at 1, 2 and 4 ranks") {
+    const auto reference = run_rankpool(2, resumable_args(""));
+    REQUIRE(reference.exit_code == 0);
+    REQUIRE(lines(reference.out).size() == 12);
+    for (const int ranks : {1, 2, 4}) {
+        CAPTURE(ranks);
+        const std::string journal = temp_path("journal");
+        std::remove(journal.c_str());
+        const auto first = run_rankpool_during(
+            launcher(ranks), resumable_args(journal),
+            [&](int shell) {
+                for (int k = 0; k < 3000 && journaled(journal) < 3; ++k) {
+                    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+                }
+                for (const int pid : descendants_with(shell, " run --journal ")) {
+                    std::ifstream cmdline("/proc/" + std::to_string(pid) + "/cmdline");
+                    std::string first_word;
+                    std::getline(cmdline, first_word, '\0');
+                    if (first_word == RANKPOOL_EXE) {
+                        ::kill(pid, SIGTERM); // every rank, as srun and scancel send it
+                    }
+                }
+            },
+            60);
+        CAPTURE(first.err);
+        CHECK(first.exit_code == 143);
+        CHECK(first.err.find("rankpool: stopped by SIGTERM: ") != std::string::npos);
+        CHECK(first.err.find(" of 12 tasks done (journal " + journal +
+                             "; rerun the same command to resume)") != std::string::npos);
+        const std::size_t kept = journaled(journal);
+        CHECK(kept >= 3);
+        CHECK(kept < 12);
+        const auto resumed = run_rankpool(ranks, resumable_args(journal));
+        CAPTURE(resumed.err);
+        CHECK(resumed.exit_code == 0);
+        CHECK(resumed.out == reference.out); // byte for byte
+        CHECK(count_lines_with(resumed.err, "err ") == 12);
+        CHECK(journaled(journal) == 12);
+        // A third run finds every task journaled and runs none: still the same output.
+        const auto again = run_rankpool(ranks, resumable_args(journal));
+        CHECK(again.exit_code == 0);
+        CHECK(again.out == reference.out);
+        std::remove(journal.c_str());
+    }
+}
+
+TEST_CASE("run --journal --unordered, and a failed task is not journaled: the rerun runs it") {
+    const std::string journal = temp_path("journal");
+    const std::string dir = temp_path("markers");
+    std::filesystem::create_directories(dir);
+    const auto args =
+        run_args(flaky_command(dir), {"a", "b", "c"}, {"--journal", journal, "--unordered"});
+    const auto first = run_rankpool(2, args);
+    CHECK(first.exit_code == 1);
+    CHECK(journaled(journal) == 0);      // every task failed its first run
+    std::filesystem::remove(dir + "/b"); // b fails again
+    const auto second = run_rankpool(2, args);
+    CHECK(second.exit_code == 1);
+    CHECK(journaled(journal) == 2);
+    auto out = lines(second.out);
+    std::sort(out.begin(), out.end());
+    CHECK(out == std::vector<std::string>{"ok a", "ok c"});
+    const auto third = run_rankpool(2, args);
+    CHECK(third.exit_code == 0);
+    out = lines(third.out);
+    std::sort(out.begin(), out.end());
+    CHECK(out == std::vector<std::string>{"ok a", "ok b", "ok c"});
+    std::filesystem::remove_all(dir);
+    std::remove(journal.c_str());
+}
+
+TEST_CASE("run --journal of another task list or command is refused: one line, exit 2, "
+          "untouched") {
+    const std::string journal = temp_path("other");
+    std::remove(journal.c_str());
+    REQUIRE(run_rankpool(1, run_args("echo {}", {"a", "b"}, {"--journal", journal})).exit_code ==
+            0);
+    const std::string before = slurp(journal);
+    const std::string other = "journal '" + journal + "' was written for other inputs";
+    check_refusals(
+        {{run_args("echo {}", {"a", "c"}, {"--journal", journal}), other},
+         {run_args("echo {}", {"a", "b", "c"}, {"--journal", journal}), other},
+         {run_args("echo x{}", {"a", "b"}, {"--journal", journal}), other},
+         {run_args("echo {}", {"a", "b"}, {"--journal", journal, "--results", "/tmp/rankpool-x"}),
+          other}},
+        {1, 3});
+    CHECK(slurp(journal) == before);
+    std::remove(journal.c_str());
+}
+
+TEST_CASE("run: bad values of the long-jobs options, one line, exit 2") {
+    check_refusals(
+        {{run_args("echo", {"a"}, {"--retries", "256"}),
+          "--retries = 256 is too large (at most 255)"},
+         {run_args("echo", {"a"}, {"--retries", "x"}), "--retries"},
+         {run_args("echo", {"a"}, {"--retries", "1.5"}), "--retries"},
+         {run_args("echo", {"a"}, {"--halt", "always"}), "--halt must be 'never', 'now,fail=N'"},
+         {run_args("echo", {"a"}, {"--halt", "now,fail=0"}),
+          "--halt fail=N needs N >= 1, got 'now,fail=0'"},
+         {run_args("echo", {"a"}, {"--halt", "soon,fail=101%"}),
+          "--halt fail=P% needs 1 <= P <= 100, got 'soon,fail=101%'"},
+         {run_args("echo", {"a"}, {"--progress", "--no-progress"}),
+          "--progress and --no-progress contradict each other"},
+         {run_args("echo", {"a"}, {"--joblog", "/nonexistent-dir/joblog"}),
+          "--joblog cannot write '/nonexistent-dir/joblog': No such file or directory"},
+         {run_args("echo", {"a"}, {"--journal", "/"}),
+          "journal '/' cannot be opened: Is a directory"},
+         {run_args("echo", {"a"}, {"--journal", "/nonexistent/j"}),
+          "journal '/nonexistent/j' cannot be opened: No such file or directory"}},
+        {0, 1, 3});
+}
+
+TEST_CASE("run --progress writes progress lines into a non-terminal stderr; --no-progress none") {
+    const auto on = run_rankpool(2, run_args("true", {"a", "b", "c"}, {"--progress"}));
+    CHECK(on.exit_code == 0);
+    CHECK(count_lines_with(on.err, "progress: 3/3 tasks (100.0%)") == 1);
+    const auto off = run_rankpool(2, run_args("true", {"a", "b", "c"}, {"--no-progress"}));
+    CHECK(off.exit_code == 0);
+    CHECK(count_lines_with(off.err, "progress:") == 0);
 }

@@ -111,6 +111,49 @@ TEST_CASE("--repeat and --quiet, for benchmarks") {
     CHECK(count_lines_with(r.out, "sleep: 1000 tasks on 2 ranks") == 1);
 }
 
+TEST_CASE("the overhead breakdown: detail.overhead in JSON, one 'overhead:' line in text") {
+    for (const int ranks : {1, 2, 4}) {
+        CAPTURE(ranks);
+        const auto r = run_rankpool(ranks, {"sleep", "0", "--repeat", "300", "--json"});
+        REQUIRE(r.exit_code == 0);
+        const auto j = nlohmann::json::parse(r.out);
+        const auto& d = j["detail"];
+        const auto& o = d["overhead"];
+        REQUIRE(o["ranks"].size() == static_cast<std::size_t>(ranks));
+        std::uint64_t tasks = 0;
+        std::uint64_t chunks = 0;
+        std::uint64_t messages = 0;
+        std::uint64_t bytes = 0;
+        for (int k = 0; k < ranks; ++k) {
+            const auto& rk = o["ranks"][static_cast<std::size_t>(k)];
+            CHECK(rk["rank"] == k);
+            CHECK(rk["busy"].get<double>() >= 0);
+            CHECK(rk["waiting"].get<double>() >= 0);
+            CHECK(rk["tasks"] == d["tasks_per_rank"][static_cast<std::size_t>(k)]);
+            tasks += rk["tasks"].get<std::uint64_t>();
+            chunks += rk["chunks"].get<std::uint64_t>();
+            messages += rk["messages"].get<std::uint64_t>();
+            bytes += rk["bytes"].get<std::uint64_t>();
+        }
+        CHECK(tasks == 300);
+        CHECK(chunks == d["chunks"].get<std::uint64_t>());
+        CHECK(o["messages"].get<std::uint64_t>() == messages);
+        CHECK(o["bytes"].get<std::uint64_t>() == bytes);
+        CHECK(o["dispatching"].get<double>() >= 0);
+        CHECK(o["inline_chunks"].get<std::uint64_t>() <=
+              o["ranks"][0]["chunks"].get<std::uint64_t>());
+        if (ranks > 1) {
+            CHECK(bytes > 0);
+        } else {
+            CHECK(bytes == 0);
+        }
+    }
+    const auto text = run_rankpool(2, {"sleep", "0", "--repeat", "10", "--quiet"});
+    CHECK(text.exit_code == 0);
+    CHECK(count_lines_with(text.out, "overhead: rank 0 dispatching ") == 1);
+    CHECK(count_lines_with(text.out, " messages, ") == 1);
+}
+
 TEST_CASE("an injected failure: one line on rank 0, exit 1, at 1, 2 and 4 ranks") {
     for (const int ranks : {1, 2, 4}) {
         CAPTURE(ranks);

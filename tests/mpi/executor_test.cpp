@@ -806,3 +806,69 @@ TEST_CASE("on_chunk_end: once per chunk, after that chunk's results") {
         }
     }
 }
+
+TEST_CASE("the overhead breakdown: tasks, chunks, busy time and traffic per rank") {
+    const boost::mpi::communicator world;
+    const auto size = static_cast<std::size_t>(world.size());
+    for (const bool root_works : {true, false}) {
+        for (const std::uint64_t chunksize : {std::uint64_t{1}, std::uint64_t{7}}) {
+            CAPTURE(root_works);
+            CAPTURE(chunksize);
+            ExecutorOptions o;
+            o.root_works = root_works;
+            o.chunksize = chunksize;
+            const std::uint64_t n = 500;
+            ExecutionSummary s;
+            run(world, n, o, &s);
+            if (world.rank() != 0) {
+                CHECK(s.overhead.empty()); // gathered on the root only
+                continue;
+            }
+            REQUIRE(s.overhead.size() == size);
+            std::uint64_t tasks = 0;
+            std::uint64_t chunks = 0;
+            std::uint64_t messages = 0;
+            std::uint64_t bytes = 0;
+            for (std::size_t r = 0; r < size; ++r) {
+                CAPTURE(r);
+                const auto& ro = s.overhead[r];
+                CHECK(ro.tasks == s.tasks_per_rank[r]);
+                CHECK(ro.busy >= 0);
+                CHECK(ro.waiting >= 0);
+                CHECK(ro.chunks <= ro.tasks);
+                CHECK((ro.tasks == 0) == (ro.chunks == 0));
+                tasks += ro.tasks;
+                chunks += ro.chunks;
+                messages += ro.messages;
+                bytes += ro.bytes;
+                if (r > 0) {
+                    // a result message per chunk, of 8 bytes and a status byte per task
+                    CHECK(ro.messages == ro.chunks);
+                    CHECK(ro.bytes == ro.tasks * 9);
+                }
+            }
+            CHECK(tasks == n);
+            CHECK(chunks == s.chunks);
+            CHECK(s.dispatching >= 0);
+            CHECK(s.inline_chunks <= s.overhead[0].chunks);
+            if (!root_works && size > 1) {
+                CHECK(s.overhead[0].tasks == 0);
+                CHECK(s.overhead[0].chunks == 0);
+                CHECK(s.overhead[0].busy == 0);
+                CHECK(s.overhead[0].waiting == 0);
+                CHECK(s.inline_chunks == 0);
+            }
+            if (size > 1) {
+                CHECK(messages > 0);
+                CHECK(bytes > 0);
+                // the root sends each remote chunk's indices and one stop per remote rank
+                const std::uint64_t remote_chunks = chunks - s.overhead[0].chunks;
+                CHECK(s.overhead[0].messages == remote_chunks + (size - 1));
+                CHECK(s.overhead[0].bytes == (n - s.overhead[0].tasks) * 8);
+            } else {
+                CHECK(messages == 0);
+                CHECK(s.inline_chunks == s.chunks); // alone: every chunk inline
+            }
+        }
+    }
+}

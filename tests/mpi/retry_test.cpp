@@ -291,3 +291,101 @@ TEST_CASE("bad retry counts are refused on every rank") {
             world, 3, [](std::uint64_t i) { return i; }, [](std::uint64_t, std::uint64_t) {}, o),
         std::invalid_argument);
 }
+
+TEST_CASE("failed_result: a failed attempt with a result is retried, and its last result is "
+          "delivered in order beside the failure") {
+    const boost::mpi::communicator world;
+    const std::uint64_t n = 9;
+    // Task 2 fails on its first attempt only; task 5 on every attempt; both return bytes.
+    for (const unsigned retries : {0U, 1U}) {
+        for (const bool ordered : {true, false}) {
+            for (const std::uint64_t chunksize : {1, 2}) {
+                CAPTURE(retries);
+                CAPTURE(ordered);
+                CAPTURE(chunksize);
+                ExecutorOptions o;
+                o.retries = retries;
+                o.ordered = ordered;
+                o.chunksize = chunksize;
+                o.halt = HaltPolicy::never();
+                std::vector<TaskAttempt> attempts;
+                o.on_attempt = [&](const TaskAttempt& a) { attempts.push_back(a); };
+                std::vector<std::pair<std::uint64_t, std::string>> got;
+                ExecutionSummary s;
+                std::string error;
+                try {
+                    s = execute(
+                        world, Tasks(n),
+                        [](const TaskContext& c) -> std::string {
+                            const std::string out = "task " + std::to_string(c.index) +
+                                                    " attempt " + std::to_string(c.attempt);
+                            if ((c.index == 2 && c.attempt == 1) || c.index == 5) {
+                                throw failed_result("exit code 3", out);
+                            }
+                            return out;
+                        },
+                        [&](std::uint64_t i, std::string_view v) { got.emplace_back(i, v); }, o);
+                } catch (const execution_error& e) {
+                    s = e.summary();
+                    error = e.what();
+                }
+                const std::uint64_t failed = retries == 0 ? 2 : 1; // task 2 recovers on a retry
+                CHECK(s.failed == failed);
+                CHECK(s.completed == n - failed);
+                CHECK(!error.empty());
+                if (world.rank() != 0) {
+                    continue;
+                }
+                REQUIRE(got.size() == n); // the failed tasks' results too
+                if (ordered) {
+                    for (std::uint64_t i = 0; i < n; ++i) {
+                        CHECK(got[i].first == i);
+                    }
+                }
+                std::sort(got.begin(), got.end());
+                CHECK(got[2].second == (retries == 0 ? "task 2 attempt 1" : "task 2 attempt 2"));
+                CHECK(got[5].second == "task 5 attempt " + std::to_string(1 + retries));
+                CHECK(got[7].second == "task 7 attempt 1");
+                REQUIRE(s.failures.size() == failed);
+                CHECK(s.failures.back().index == 5);
+                CHECK(s.failures.back().message == "exit code 3");
+                CHECK(attempts.size() == n + 2 * retries);
+                const auto failed_attempts =
+                    std::count_if(attempts.begin(), attempts.end(), [](const TaskAttempt& a) {
+                        return a.status == AttemptStatus::failed && a.error == "exit code 3";
+                    });
+                CHECK(failed_attempts == 2 + retries);
+            }
+        }
+    }
+}
+
+TEST_CASE("failed_result with the default halt policy stops the run, its result delivered") {
+    const boost::mpi::communicator world;
+    std::vector<std::uint64_t> got;
+    ExecutionSummary s;
+    try {
+        s = execute(
+            world, Tasks(4),
+            [](const TaskContext& c) -> std::string {
+                if (c.index == 0) {
+                    throw failed_result("exit code 1", "partial output");
+                }
+                return "ok";
+            },
+            [&](std::uint64_t i, std::string_view v) {
+                got.push_back(i);
+                if (i == 0) {
+                    CHECK(v == "partial output");
+                }
+            });
+    } catch (const execution_error& e) {
+        s = e.summary();
+    }
+    CHECK(s.failed == 1);
+    if (world.rank() == 0) {
+        REQUIRE(!got.empty());
+        CHECK(got.front() == 0);
+        CHECK(s.halted);
+    }
+}

@@ -51,6 +51,17 @@ class BadInput(unittest.TestCase):
                      says="rankpool refused the command (exit 2): rankpool: error:")
         self.assertEqual(list(self.dir.iterdir()), [])
 
+    def test_rankpool_refuses_a_bad_work(self) -> None:
+        for bad in ("-5", "x", "1e3"):
+            self.refused(*self.sweep("--ranks", "1", "--warmup", "0", "--", "squares", "10",
+                                     "--work", bad),
+                         says="rankpool refused the command (exit 2): rankpool: error:")
+        self.assertEqual(list(self.dir.iterdir()), [])
+
+    def test_weak_sweep_of_work_without_a_size(self) -> None:
+        self.refused(*self.sweep("--ranks", "1", "2", "--mode", "weak", "--", "squares",
+                                 "--work", "10"), says="--mode weak scales the problem size")
+
     def test_unknown_action(self) -> None:
         self.refused("sideways", says="invalid choice: 'sideways'")
 

@@ -1,6 +1,7 @@
 """scripts/scaling sweep and plot end to end: a tiny strong sweep of squares under mpirun at 1,
 2 and 4 ranks, its CSV, JSON lines and metadata, --resume, the plots and the model made from
-it, a weak sweep of the executor's sleep command, and a sweep inside a (pretended) Slurm
+it; a strong and a weak sweep of the compute-bound squares --work K with the imbalance plot;
+a weak sweep of the executor's sleep command, and a sweep inside a (pretended) Slurm
 allocation through a stand-in srun that runs mpirun."""
 
 import csv
@@ -112,9 +113,9 @@ class SquaresSweep(unittest.TestCase):
             self.assertTrue(300 <= width <= 3000 and 200 <= height <= 3000, (name, width, height))
             self.assertTrue(10_000 < png.stat().st_size < 2_000_000, name)
             self.assertTrue((out / f"{name}.svg").read_text().lstrip().startswith("<?xml"))
-        # today's reports have no per-rank compute times: no imbalance plot, and it says so
-        has_ranks = bool(self.rows()[0]["compute_max"])
-        self.assertEqual((out / "imbalance.png").exists(), has_ranks)
+        # squares' reports have every rank's compute time (rank_seconds.compute)
+        self.assertTrue(all(r["compute_max"] for r in self.rows()))
+        png_size(out / "imbalance.png")
         self.assertTrue((out / "table.md").read_text().startswith("squares 1000"))
 
     def test_model_beside_the_sweep(self) -> None:
@@ -138,6 +139,100 @@ class SquaresSweep(unittest.TestCase):
         self.assertTrue(600 <= width <= 3000 and 300 <= height <= 3000, (width, height))
         with open(out / "measured-executor.csv", newline="") as f:
             self.assertEqual([r["ranks"] for r in csv.DictReader(f)], ["1", "2"])
+
+
+class ComputeSweep(unittest.TestCase):
+    """squares N --work K (the compute-bound task): a strong and a weak sweep at 1, 2 and 4
+    ranks, two repetitions each, the per-rank compute columns and the imbalance plot."""
+
+    @classmethod
+    def setUpClass(cls) -> None:
+        cls.tmp = tempfile.TemporaryDirectory()
+        cls.dir = Path(cls.tmp.name)
+        common = ["--ranks", "1", "2", "4", "--reps", "2", "--warmup", "0", "--cores", "2"]
+        cls.strong = scaling(*sweep_args(cls.dir / "compute.csv", *common, "--",
+                                         "squares", "2000", "--work", "50"))
+        cls.weak = scaling(*sweep_args(cls.dir / "weak.csv", *common, "--mode", "weak", "--",
+                                       "squares", "1000", "--work", "50"))
+
+    @classmethod
+    def tearDownClass(cls) -> None:
+        cls.tmp.cleanup()
+
+    def rows(self, name: str) -> list[dict[str, str]]:
+        with open(self.dir / name, newline="") as f:
+            return list(csv.DictReader(f))
+
+    def test_strong_rows_and_columns(self) -> None:
+        self.assertEqual(self.strong.returncode, 0, self.strong.stderr)
+        with open(self.dir / "compute.csv", newline="") as f:
+            self.assertEqual(next(csv.reader(f)), COLUMNS)
+        rows = self.rows("compute.csv")
+        self.assertEqual([(r["ranks"], r["repetition"]) for r in rows],
+                         [("1", "1"), ("2", "1"), ("4", "1"), ("1", "2"), ("2", "2"), ("4", "2")])
+        for r in rows:
+            self.assertEqual((r["command"], r["task"], r["mode"], r["n"], r["ok"]),
+                             ("squares 2000 --work 50", "squares", "strong", "2000", "true"))
+            self.assertTrue(r["argv"].endswith("squares 2000 --work 50 --json"), r["argv"])
+            # every rank's compute time: min <= mean <= max <= the slowest rank's phase
+            lo, mean, hi = (float(r[c]) for c in ("compute_min", "compute_mean", "compute_max"))
+            self.assertTrue(0.0 < lo <= mean <= hi, (lo, mean, hi))
+            self.assertAlmostEqual(hi, float(r["seconds_compute"]), places=9)
+            if r["ranks"] == "1":
+                self.assertEqual(lo, hi)
+
+    def test_metadata(self) -> None:
+        for name, mode in (("compute", "strong"), ("weak", "weak")):
+            meta = json.loads((self.dir / f"{name}.meta.json").read_text())
+            self.assertLessEqual(META_KEYS, set(meta))
+            self.assertEqual((meta["sweep"]["mode"], meta["sweep"]["ranks"]), (mode, [1, 2, 4]))
+            self.assertIn("--work 50", meta["sweep"]["command"])
+            self.assertEqual(len(meta["command_lines"]), 3)
+
+    def test_weak_scales_n_and_keeps_work(self) -> None:
+        self.assertEqual(self.weak.returncode, 0, self.weak.stderr)
+        rows = self.rows("weak.csv")
+        self.assertEqual([(r["ranks"], r["n"], r["mode"], r["ok"]) for r in rows],
+                         [("1", "1000", "weak", "true"), ("2", "2000", "weak", "true"),
+                          ("4", "4000", "weak", "true")] * 2)
+        for r in rows:
+            self.assertEqual(r["command"], "squares 1000 --work 50")
+            self.assertTrue(r["argv"].endswith(f"squares {r['n']} --work 50 --json"), r["argv"])
+
+    def plot(self, name: str) -> tuple[Path, str]:
+        out = self.dir / f"plots-{name}"
+        result = scaling("plot", str(self.dir / f"{name}.csv"), "--out", str(out),
+                         "--bootstrap", "100", "--formats", "png")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertNotIn("no imbalance plot", result.stderr)
+        return out, result.stdout
+
+    def assert_png(self, path: Path) -> None:
+        width, height = png_size(path)
+        self.assertTrue(300 <= width <= 3000 and 200 <= height <= 3000, (path, width, height))
+        self.assertTrue(10_000 < path.stat().st_size < 2_000_000, path)
+
+    def test_plots_with_imbalance(self) -> None:
+        out, table = self.plot("compute")
+        for name in ("time", "speedup", "phases", "imbalance", "karp_flatt"):
+            self.assert_png(out / f"{name}.png")
+        self.assertFalse((out / "time.svg").exists())  # --formats png
+        self.assertIn("imbalance", table.splitlines()[2])  # the header
+        # the imbalance column (max / mean compute) of every rank count: 1.000 on one rank
+        cells = {row.split("|")[1].strip(): row.split("|")[-3].strip()
+                 for row in table.splitlines() if row.startswith("| ") and row[2].isdigit()}
+        self.assertEqual(sorted(cells), ["1", "2", "4"])
+        self.assertEqual(cells["1"], "1.000")
+        self.assertTrue(all(float(v) >= 1.0 for v in cells.values()), cells)
+
+    def test_weak_plots(self) -> None:
+        out, table = self.plot("weak")
+        for name in ("time", "speedup", "phases", "imbalance"):
+            self.assert_png(out / f"{name}.png")
+        self.assertFalse((out / "karp_flatt.png").exists())  # strong scaling only
+        self.assertIn("squares 1000 --work 50 (weak scaling)", table)
+        self.assertIn("scaled: p T(base) / T(p)", table)
+        self.assertNotIn("Amdahl fit", table)
 
 
 class SleepSweep(unittest.TestCase):

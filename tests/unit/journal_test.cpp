@@ -378,3 +378,20 @@ TEST_CASE("a chunk of consecutive tasks with results of one size is written as a
     CHECK(read_journal(torn).entries.empty());
     std::remove(path.c_str());
 }
+
+TEST_CASE("the writer refuses a result larger than a record holds, and writes nothing of it") {
+    const std::string path = temp_path("too-large");
+    std::remove(path.c_str());
+    {
+        JournalWriter w(path, "run L");
+        const std::vector<unsigned char> fits(journal_max_result, 7);
+        w.append(0, fits);
+        const std::vector<unsigned char> too_large(journal_max_result + 1, 7);
+        CHECK_THROWS_WITH_AS(w.append(1, too_large),
+                             doctest::Contains("is more than a record holds"), journal_error);
+    }
+    JournalWriter again(path, "run L");
+    REQUIRE(again.contents().entries.size() == 1);
+    CHECK(again.contents().entries[0].result.size() == journal_max_result);
+    std::remove(path.c_str());
+}
