@@ -42,6 +42,7 @@
 #include <mpi.h>
 
 #include "rankpool/buffer.hpp"
+#include "rankpool/deadline.hpp"
 #include "rankpool/map.hpp"
 #include "rankpool/mpi_env.hpp"
 #include "rankpool/ordering.hpp"
@@ -567,6 +568,9 @@ public:
               worker_of_rank.begin(), worker_of_rank.end(), [](int w) { return w >= 0; }))),
           local_runner_(layout, task, stop_at_failure(o), o.root) {
         summary_.tasks = setup.tasks;
+        if (o.deadline > 0) {
+            deadline_.emplace(o.deadline, o.deadline_task_seconds);
+        }
         summary_.tasks_per_rank.assign(ranks_.size(), 0);
         requests_.assign(ranks_.size(), MPI_REQUEST_NULL);
         if (o.ordered && !layout.variable) {
@@ -673,8 +677,25 @@ private:
         std::vector<std::byte> payloads;        // its chunk's payloads, packed, being sent
         MPI_Request payload_request = MPI_REQUEST_NULL;
         bool stopped = false;
-        double sent = 0; // when its chunk went out (auto chunks only)
+        double sent = 0;     // when its chunk went out (auto chunks only)
+        double given_at = 0; // MPI_Wtime when the chunk was handed out
     };
+
+    /// With a deadline: whether `tasks` more tasks cannot finish before it, and if so, stops
+    /// handing out (running tasks finish).
+    bool past_deadline(std::uint64_t tasks) {
+        if (!deadline_ || (dispatcher_.remaining() == 0 && retry_queue_.empty()) ||
+            deadline_->allows(unix_now(), tasks)) {
+            return false; // (nothing left to hand out: the deadline stops nothing)
+        }
+        summary_.deadline_stopped = true;
+        stopping_ = true;
+        return true;
+    }
+    static double unix_now() {
+        return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
+            .count();
+    }
 
     /// Task indices in hand-out order (by position: see position()).
     std::vector<std::uint64_t> handout_order() const {
@@ -691,13 +712,13 @@ private:
 
     void give(int rank) {
         const int worker = worker_of_rank_[static_cast<std::size_t>(rank)];
-        if (stopping_ || stop_asked() || worker < 0) {
+        if (stopping_ || stop_asked() || worker < 0 || past_deadline(1)) {
             return;
         }
         auto& st = ranks_[static_cast<std::size_t>(rank)];
         if (!take_retry(rank)) {
             const auto chunk = dispatcher_.next(worker);
-            if (chunk.empty()) {
+            if (chunk.empty() || (chunk.size() > 1 && past_deadline(chunk.size()))) {
                 return;
             }
             st.pending = chunk;
@@ -708,6 +729,9 @@ private:
             }
         }
         const auto chunk = st.pending;
+        if (deadline_) { // a clock read per chunk only when a deadline asks for it
+            st.given_at = MPI_Wtime();
+        }
         ++busy_;
         ++summary_.chunks;
         if (rank == o_.root) {
@@ -829,6 +853,9 @@ private:
         auto& st = ranks_[static_cast<std::size_t>(rank)];
         auto& ran = summary_.tasks_per_rank[static_cast<std::size_t>(rank)];
         std::size_t next_failure = 0; // failures come in the chunk's task order
+        if (deadline_) {
+            deadline_->finished(MPI_Wtime() - st.given_at, st.pending.size());
+        }
         for (std::size_t k = 0; k < st.pending.size(); ++k) {
             const unsigned char* s = slots + k * layout_.slot();
             const unsigned char status = s[layout_.status()];
@@ -878,6 +905,9 @@ private:
                     deliver(i, {store_.data() + pos * layout_.value, layout_.value});
                 }
             });
+        }
+        if (o_.on_chunk_end) { // the chunk's results went out: e.g. one journal record for them
+            guard(0, "on_chunk_end", o_.on_chunk_end);
         }
         give(rank);
         if (!retry_queue_.empty()) {
@@ -1106,7 +1136,8 @@ private:
     double last_progress_ = 0;
     std::uint64_t polls_ = 0; // turns of run()'s loop, for report_progress
     bool stopping_ = false;
-    bool inline_ready_ = false; // alone: the root's chunk waits to run inline
+    std::optional<DeadlineGate> deadline_; // with ExecutorOptions::deadline
+    bool inline_ready_ = false;            // alone: the root's chunk waits to run inline
     std::atomic<bool> inline_stop_{false};
     std::exception_ptr sink_error_;
     std::string sink_error_text_;

@@ -53,6 +53,70 @@ std::string errno_text() {
     return std::strerror(errno);
 }
 
+/// A framed 'C' record (its frame not filled in yet) whose results have one size and consecutive
+/// indices becomes an 'S' record in place: 'S', the first index (u64), the count (u32), the size
+/// (u32), then the results' bytes back to back. What squares' chunks are: 8 bytes per result,
+/// not 20.
+void compact_chunk(std::vector<unsigned char>& r) {
+    const std::size_t entries = frame_bytes + 5;
+    const auto count = get_le(r.data() + frame_bytes + 1, 4);
+    const auto first = get_le(r.data() + entries, 8);
+    const auto size = static_cast<std::size_t>(get_le(r.data() + entries + 8, 4));
+    for (std::uint64_t k = 0; k < count; ++k) {
+        const unsigned char* e = r.data() + entries + k * (12 + size);
+        if (get_le(e, 8) != first + k || get_le(e + 8, 4) != size) {
+            return; // not one run: the record stays a 'C'
+        }
+    }
+    const std::size_t values = frame_bytes + 17;
+    for (std::uint64_t k = 0; k < count; ++k) { // forward: each lands at or before its source
+        std::memmove(r.data() + values + k * size, r.data() + entries + k * (12 + size) + 12, size);
+    }
+    r[frame_bytes] = 'S';
+    for (int k = 0; k < 8; ++k) {
+        r[frame_bytes + 1 + static_cast<std::size_t>(k)] =
+            static_cast<unsigned char>(first >> (8 * k));
+    }
+    for (int k = 0; k < 4; ++k) {
+        r[frame_bytes + 9 + static_cast<std::size_t>(k)] =
+            static_cast<unsigned char>(count >> (8 * k));
+        r[frame_bytes + 13 + static_cast<std::size_t>(k)] =
+            static_cast<unsigned char>(size >> (8 * k));
+    }
+    r.resize(values + count * size);
+}
+
+/// Whether an 'S' payload's length is its count times its size (and it has results).
+bool whole_span(std::span<const unsigned char> payload) {
+    if (payload.size() < 17) {
+        return false;
+    }
+    const auto count = get_le(payload.data() + 9, 4);
+    const auto size = get_le(payload.data() + 13, 4);
+    return count > 0 && payload.size() - 17 == count * size;
+}
+
+/// Whether a 'C' payload's count, sizes and length agree (its CRC held: otherwise a bug).
+bool whole_chunk(std::span<const unsigned char> payload) {
+    if (payload.size() < 5) {
+        return false;
+    }
+    const auto count = get_le(payload.data() + 1, 4);
+    std::size_t o = 5;
+    for (std::uint64_t k = 0; k < count; ++k) {
+        if (payload.size() - o < 12) {
+            return false;
+        }
+        const auto size = get_le(payload.data() + o + 8, 4);
+        o += 12;
+        if (payload.size() - o < size) {
+            return false;
+        }
+        o += size;
+    }
+    return count > 0 && o == payload.size();
+}
+
 /// Why the record at `o` is damaged, or empty when it is whole. `end` is where it ends.
 std::string check_record(std::span<const unsigned char> bytes, std::size_t o, bool first,
                          std::size_t& end, bool& cut_short) {
@@ -77,7 +141,10 @@ std::string check_record(std::span<const unsigned char> bytes, std::size_t o, bo
         return "a bad checksum";
     }
     const unsigned char type = payload[0];
-    if (first ? type != 'H' : type != 'R' || len < 9) {
+    if (first
+            ? type != 'H'
+            : !((type == 'R' || type == 'F') && len >= 9) &&
+                  !(type == 'C' && whole_chunk(payload)) && !(type == 'S' && whole_span(payload))) {
         return "an unknown record type";
     }
     return {};
@@ -115,8 +182,31 @@ std::vector<unsigned char> journal_result_record(std::uint64_t index,
     return frame(payload);
 }
 
+std::vector<unsigned char> journal_failure_record(std::uint64_t index, std::string_view message) {
+    std::vector<unsigned char> payload = {'F'};
+    put_le(payload, index, 8);
+    payload.insert(payload.end(), message.begin(), message.end());
+    return frame(payload);
+}
+
+std::vector<unsigned char> journal_chunk_record(std::span<const JournalEntry> entries) {
+    std::vector<unsigned char> payload = {'C'};
+    put_le(payload, entries.size(), 4);
+    for (const auto& e : entries) {
+        put_le(payload, e.index, 8);
+        put_le(payload, e.result.size(), 4);
+        payload.insert(payload.end(), e.result.begin(), e.result.end());
+    }
+    return frame(payload);
+}
+
 JournalContents read_journal(std::span<const unsigned char> bytes) {
     JournalContents c;
+    if (bytes.size() >= journal_magic_v1.size() &&
+        std::equal(journal_magic_v1.begin(), journal_magic_v1.end(), bytes.begin())) {
+        throw journal_error("written by an older rankpool (journal format 1; this one reads "
+                            "format 2): resume it with that version, or delete it to start over");
+    }
     const auto magic = std::span(reinterpret_cast<const unsigned char*>(journal_magic.data()),
                                  journal_magic.size());
     const std::size_t head = std::min(bytes.size(), magic.size());
@@ -152,6 +242,27 @@ JournalContents read_journal(std::span<const unsigned char> bytes) {
         const auto payload = bytes.subspan(o + frame_bytes + 1, end - o - frame_bytes - 1);
         if (record == 1) {
             c.header.assign(payload.begin(), payload.end());
+        } else if (bytes[o + frame_bytes] == 'C') {
+            const auto count = get_le(payload.data(), 4);
+            std::size_t p = 4;
+            for (std::uint64_t k = 0; k < count; ++k) {
+                const auto index = get_le(payload.data() + p, 8);
+                const auto size = static_cast<std::size_t>(get_le(payload.data() + p + 8, 4));
+                const auto* from = payload.data() + p + 12;
+                c.entries.push_back({index, std::vector<unsigned char>(from, from + size)});
+                p += 12 + size;
+            }
+        } else if (bytes[o + frame_bytes] == 'S') {
+            const auto first = get_le(payload.data(), 8);
+            const auto count = get_le(payload.data() + 8, 4);
+            const auto size = static_cast<std::size_t>(get_le(payload.data() + 12, 4));
+            for (std::uint64_t k = 0; k < count; ++k) {
+                const auto* from = payload.data() + 16 + k * size;
+                c.entries.push_back({first + k, std::vector<unsigned char>(from, from + size)});
+            }
+        } else if (bytes[o + frame_bytes] == 'F') {
+            c.failures.push_back({get_le(payload.data(), 8),
+                                  std::vector<unsigned char>(payload.begin() + 8, payload.end())});
         } else {
             c.entries.push_back({get_le(payload.data(), 8),
                                  std::vector<unsigned char>(payload.begin() + 8, payload.end())});
@@ -178,6 +289,27 @@ std::vector<std::uint64_t> journal_todo(const JournalContents& contents, std::ui
         }
     }
     return todo;
+}
+
+std::vector<std::uint64_t> journal_failed(const JournalContents& contents, std::uint64_t n) {
+    std::vector<char> state(n, 0); // 1: failed, 2: has a result
+    for (const auto* list : {&contents.failures, &contents.entries}) {
+        for (const auto& e : *list) {
+            if (e.index >= n) {
+                throw journal_error("holds task " + std::to_string(e.index) + " of a run of " +
+                                    std::to_string(n) + " tasks");
+            }
+            state[e.index] =
+                list == &contents.entries ? char{2} : std::max(state[e.index], char{1});
+        }
+    }
+    std::vector<std::uint64_t> failed;
+    for (std::uint64_t i = 0; i < n; ++i) {
+        if (state[i] == 1) {
+            failed.push_back(i);
+        }
+    }
+    return failed;
 }
 
 JournalWriter::JournalWriter(const std::string& path, const std::string& header, JournalBatch batch)
@@ -239,6 +371,10 @@ JournalWriter::JournalWriter(const std::string& path, const std::string& header,
 }
 
 JournalWriter::~JournalWriter() {
+    try {
+        end_chunk();                 // results add()ed, not yet written
+    } catch (const journal_error&) { // NOLINT(bugprone-empty-catch): a destructor cannot throw
+    }
     if (unsynced_ > 0) {
         ::fdatasync(fd_);
     }
@@ -265,6 +401,63 @@ void JournalWriter::append(std::uint64_t index, std::span<const unsigned char> r
                             " bytes) is more than a record holds");
     }
     write_all(journal_result_record(index, result));
+    written();
+}
+
+void JournalWriter::append_failure(std::uint64_t index, std::string_view message) {
+    end_chunk(); // records stay in the order things happened
+    write_all(journal_failure_record(index, message.substr(0, 1U << 16))); // an error's text
+    written();
+}
+
+void JournalWriter::add(std::uint64_t index, std::span<const unsigned char> result) {
+    if (result.size() > journal_max_payload - 17) { // 'C' or 'S' and one result's framing
+        throw journal_error("journal '" + path_ + "': the result of task " + std::to_string(index) +
+                            " (" + std::to_string(result.size()) +
+                            " bytes) is more than a record holds");
+    }
+    if (chunk_count_ > 0 && chunk_.size() + 12 + result.size() > frame_bytes + (16U << 20)) {
+        end_chunk(); // a huge chunk (guided's first ones) goes out in records of <= 16 MiB
+    }
+    if (chunk_count_ == 0) {
+        chunk_.assign(frame_bytes + 5, 0); // the frame and 'C', count, filled in by end_chunk
+        chunk_[frame_bytes] = 'C';
+    }
+    const std::size_t o = chunk_.size();
+    chunk_.resize(o + 12 + result.size());
+    for (int k = 0; k < 8; ++k) {
+        chunk_[o + static_cast<std::size_t>(k)] = static_cast<unsigned char>(index >> (8 * k));
+    }
+    for (int k = 0; k < 4; ++k) {
+        chunk_[o + 8 + static_cast<std::size_t>(k)] =
+            static_cast<unsigned char>(result.size() >> (8 * k));
+    }
+    if (!result.empty()) {
+        std::memcpy(chunk_.data() + o + 12, result.data(), result.size());
+    }
+    ++chunk_count_;
+}
+
+void JournalWriter::end_chunk() {
+    if (chunk_count_ == 0) {
+        return;
+    }
+    const auto patch = [&](std::size_t at, std::uint64_t v) {
+        for (int k = 0; k < 4; ++k) {
+            chunk_[at + static_cast<std::size_t>(k)] = static_cast<unsigned char>(v >> (8 * k));
+        }
+    };
+    patch(frame_bytes + 1, chunk_count_);
+    compact_chunk(chunk_);
+    const auto payload = std::span(chunk_).subspan(frame_bytes);
+    patch(0, payload.size());
+    patch(4, crc32(payload));
+    chunk_count_ = 0;
+    write_all(chunk_);
+    written();
+}
+
+void JournalWriter::written() {
     ++unsynced_;
     const auto now = std::chrono::steady_clock::now();
     if (unsynced_ >= batch_.records ||
@@ -274,6 +467,7 @@ void JournalWriter::append(std::uint64_t index, std::span<const unsigned char> r
 }
 
 void JournalWriter::sync() {
+    end_chunk();
     if (unsynced_ > 0 && ::fdatasync(fd_) != 0) {
         throw journal_error("journal '" + path_ + "' cannot be synced: " + errno_text());
     }

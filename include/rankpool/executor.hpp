@@ -58,6 +58,18 @@ struct ExecutorOptions {
     /// Called on the root's main thread with (tasks finished, ok or failed for good; tasks) at
     /// most every 100 ms while the run goes, and once at its end. Read on the root only.
     std::function<void(std::uint64_t done, std::uint64_t total)> on_progress;
+    /// A deadline, Unix seconds (0: none; rankpool/deadline.hpp reads --deadline's texts). Read on
+    /// the root: a chunk is handed out only if the mean time of the tasks finished so far (a
+    /// chunk's hand-out to its result, over its tasks) says it finishes by then; once one does
+    /// not, nothing more is handed out (as halt's `soon`: running tasks finish) and the summary
+    /// says deadline_stopped. Before any task finished, deadline_task_seconds (e.g. a journal's
+    /// times), else tasks start while the deadline is ahead.
+    double deadline = 0;
+    double deadline_task_seconds = 0;
+    /// Called on the root each time a chunk came back, after its results went to on_result
+    /// (ordered: those the window released): a place to batch per chunk (one journal record).
+    /// Throwing from it stops the run as on_result's throwing does.
+    std::function<void()> on_chunk_end;
 
     /// The policy the run follows: never with keep_going, else halt.
     [[nodiscard]] HaltPolicy effective_halt() const {
@@ -114,6 +126,7 @@ struct ExecutionSummary {
     std::uint64_t attempts = 0; ///< task runs started, retries and cancelled ones included (root)
     std::uint64_t retries = 0;  ///< failed runs that were run again (root)
     bool halted = false;        ///< the halt policy stopped the run (root)
+    bool deadline_stopped = false;      ///< ExecutorOptions::deadline stopped handing out (root)
     std::vector<RankOverhead> overhead; ///< per rank, indexed by rank (root)
     double dispatching = 0; ///< seconds of the root's dispatching thread not in tasks (root)
     std::uint64_t inline_chunks = 0; ///< the root's chunks it ran inline, not on its thread (root)

@@ -30,8 +30,19 @@ public:
 /// The file format. A journal is the 8 bytes `journal_magic`, then records, each framed as
 ///   u32 length (of the payload, little-endian), u32 CRC-32 of the payload, payload.
 /// The first record's payload is 'H' then the header text (what identifies the run); every
-/// other record's payload is 'R', the task index (u64, little-endian), then its result's bytes.
-inline constexpr std::string_view journal_magic = "RPJRNL1\n";
+/// other record's payload is either
+///   'R', the task index (u64, little-endian), then its result's bytes: one result; or
+///   'C', a count (u32), then per result its index (u64), its size (u32) and its bytes: the
+///   results of one chunk, in one record (one write, one CRC); or
+///   'S', the first index (u64), a count (u32), a size (u32), then count results of that size
+///   back to back: a chunk of consecutive tasks with results of one size (what JournalWriter
+///   makes of such a 'C'); or
+///   'F', the task index (u64), then the error's text: a task that failed (its retries spent).
+///   A later 'R' or 'C' result for the same task supersedes it (a rerun succeeded).
+/// Format 2 added 'C', 'S' and 'F'; a format-1 journal ("RPJRNL1\n") is refused with journal_error
+/// saying so.
+inline constexpr std::string_view journal_magic = "RPJRNL2\n";
+inline constexpr std::string_view journal_magic_v1 = "RPJRNL1\n";
 /// The largest payload a record may claim: a longer length is damage, not a record.
 inline constexpr std::uint32_t journal_max_payload = 64U << 20;
 /// The largest result a record holds (the payload less 'R' and the index); append() refuses more.
@@ -49,12 +60,21 @@ struct JournalEntry {
     std::vector<unsigned char> result;
 };
 
+/// One framed failure record: task `index` failed with `message`.
+[[nodiscard]] std::vector<unsigned char> journal_failure_record(std::uint64_t index,
+                                                                std::string_view message);
+
+/// One framed chunk record of `entries` (at least one).
+[[nodiscard]] std::vector<unsigned char>
+journal_chunk_record(std::span<const JournalEntry> entries);
+
 /// What a journal's bytes hold, once validated.
 struct JournalContents {
-    std::string header;                ///< the header text
-    std::vector<JournalEntry> entries; ///< in the order they were written
-    std::uint64_t valid_bytes = 0;     ///< where the last whole record ends
-    std::uint64_t dropped_bytes = 0;   ///< a torn last record (a write cut short), dropped
+    std::string header;                 ///< the header text
+    std::vector<JournalEntry> entries;  ///< in the order they were written
+    std::vector<JournalEntry> failures; ///< failed tasks (result: the error's text), as written
+    std::uint64_t valid_bytes = 0;      ///< where the last whole record ends
+    std::uint64_t dropped_bytes = 0;    ///< a torn last record (a write cut short), dropped
 };
 
 /// Reads a journal's bytes. A damaged record at the end (cut short, a bad checksum on the last
@@ -91,18 +111,31 @@ public:
     [[nodiscard]] const JournalContents& contents() const noexcept { return contents_; }
     /// Appends task `index`'s result. Throws journal_error if the write fails.
     void append(std::uint64_t index, std::span<const unsigned char> result);
+    /// Appends that task `index` failed with `message` (journal_failed lists it until a result
+    /// for it is appended). Throws journal_error if the write fails.
+    void append_failure(std::uint64_t index, std::string_view message);
+    /// Adds task `index`'s result to the chunk record being built: nothing is written until
+    /// end_chunk().
+    void add(std::uint64_t index, std::span<const unsigned char> result);
+    /// Writes the results add()ed since the last call as one chunk record (one write(2); an 'S'
+    /// record when their indices are consecutive and their sizes equal, else a 'C'), and
+    /// syncs as append does (a record counts once). Nothing when there are none.
+    void end_chunk();
     /// Makes every appended record durable now.
     void sync();
     [[nodiscard]] const std::string& path() const noexcept { return path_; }
 
 private:
     void write_all(std::span<const unsigned char> bytes);
+    void written(); // a record went out: sync when the batch says so
 
     std::string path_;
     int fd_ = -1;
     JournalBatch batch_;
     JournalContents contents_;
     std::uint64_t unsynced_ = 0;
+    std::vector<unsigned char> chunk_; // the frame and payload of the chunk record being built
+    std::uint32_t chunk_count_ = 0;
     std::chrono::steady_clock::time_point last_sync_;
 };
 
@@ -110,5 +143,10 @@ private:
 /// run still has to do. An index >= n is journal_error.
 [[nodiscard]] std::vector<std::uint64_t> journal_todo(const JournalContents& contents,
                                                       std::uint64_t n);
+
+/// The task indices in [0, n) that `contents` records as failed and holds no result for,
+/// ascending: what --resume-failed runs again. An index >= n is journal_error.
+[[nodiscard]] std::vector<std::uint64_t> journal_failed(const JournalContents& contents,
+                                                        std::uint64_t n);
 
 } // namespace rankpool

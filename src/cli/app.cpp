@@ -27,7 +27,9 @@ Run under MPI, for example:
   mpirun -np 4 --oversubscribe rankpool demo
   mpirun -np 4 --oversubscribe rankpool squares 1000000
   mpirun --hostfile hosts rankpool doctor     (check a setup before a job)
-Exit codes: 0 success, 1 a task or check failed, 2 bad input (refused before any work).
+Exit codes: 0 success, 1 a task or check failed, 2 bad input (refused before any work),
+128 + N stopped by signal N with work left (143 SIGTERM, 130 SIGINT, 138 SIGUSR1), 142 stopped
+at the --deadline with work left: rerun with the same --journal to resume.
 On a workstation, OMPI_MCA_pml=ob1 skips Open MPI's ~0.2 s probe for absent interconnects.)";
 
 std::string one_line(std::string s) {

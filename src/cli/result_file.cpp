@@ -5,6 +5,8 @@
 #include <cerrno>
 #include <chrono>
 #include <csignal>
+#include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -20,7 +22,10 @@ namespace rankpool::cli {
 
 namespace {
 
-constexpr std::size_t write_at = 1u << 20; // the sink's buffer is written out at 1 MiB
+constexpr std::size_t write_at = 1u << 20;     // the sink's buffer is written out at 1 MiB
+constexpr std::size_t direct_at = 16u << 20;   // a write this large goes around the page cache,
+constexpr std::size_t direct_align = 4096;     // in blocks aligned so (O_DIRECT's rule),
+constexpr std::size_t direct_chunk = 8u << 20; // at most this much per pwrite (the bounce size)
 
 double now() {
     return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
@@ -152,8 +157,22 @@ void AtomicFile::write(const void* data, std::size_t n) {
     }
     const double t0 = now();
     const auto* p = static_cast<const char*>(data);
-    while (n > 0) {
-        const ssize_t w = ::write(fd_, p, n);
+    if (n >= direct_at && !direct_refused_) {
+        // the cache takes the bytes up to a 4 KiB-aligned offset, O_DIRECT the aligned middle
+        const std::size_t head = std::min(n, (direct_align - bytes_ % direct_align) % direct_align);
+        put(p, head);
+        const std::size_t middle = (n - head) / direct_align * direct_align;
+        const std::size_t direct = write_errno_ == 0 ? put_direct(p + head, middle) : 0;
+        p += head + direct;
+        n -= head + direct;
+    }
+    put(p, n);
+    write_seconds_ += now() - t0;
+}
+
+void AtomicFile::put(const char* p, std::size_t n) {
+    while (n > 0 && write_errno_ == 0) {
+        const ssize_t w = ::pwrite(fd_, p, n, static_cast<off_t>(bytes_));
         if (w < 0 && errno == EINTR) {
             continue;
         }
@@ -165,7 +184,62 @@ void AtomicFile::write(const void* data, std::size_t n) {
         n -= static_cast<std::size_t>(w);
         bytes_ += static_cast<std::uint64_t>(w);
     }
-    write_seconds_ += now() - t0;
+}
+
+std::size_t AtomicFile::put_direct(const char* p, std::size_t n) {
+    if (n == 0) {
+        return 0;
+    }
+    if (direct_fd_ < 0) {
+        direct_fd_ = ::open(temporary_.c_str(), O_WRONLY | O_DIRECT | O_CLOEXEC);
+        if (direct_fd_ < 0) {
+            direct_refused_ = true; // e.g. a file system without O_DIRECT
+            return 0;
+        }
+    }
+    std::size_t done = 0;
+    while (done < n) {
+        const std::size_t k = std::min(direct_chunk, n - done);
+        const char* src = p + done;
+        if (reinterpret_cast<std::uintptr_t>(src) % direct_align != 0) {
+            if (bounce_ == nullptr) {
+                bounce_ =
+                    static_cast<unsigned char*>(std::aligned_alloc(direct_align, direct_chunk));
+                if (bounce_ == nullptr) {
+                    break; // the cache takes the rest
+                }
+            }
+            std::memcpy(bounce_, src, k);
+            src = reinterpret_cast<const char*>(bounce_);
+        }
+        const ssize_t w = ::pwrite(direct_fd_, src, k, static_cast<off_t>(bytes_));
+        if (w < 0 && errno == EINTR) {
+            continue;
+        }
+        if (w < 0 && errno == EINVAL && done == 0) {
+            direct_refused_ = true; // alignment or O_DIRECT refused: the cache takes it all
+            break;
+        }
+        if (w < 0) {
+            write_errno_ = errno;
+            break;
+        }
+        done += static_cast<std::size_t>(w);
+        bytes_ += static_cast<std::uint64_t>(w);
+        if (static_cast<std::size_t>(w) != k) {
+            break; // a short write (a full disk?): the cache takes the rest and says why
+        }
+    }
+    return done;
+}
+
+void AtomicFile::close_direct() noexcept {
+    if (direct_fd_ >= 0) {
+        ::close(direct_fd_);
+        direct_fd_ = -1;
+    }
+    std::free(bounce_);
+    bounce_ = nullptr;
 }
 
 std::string AtomicFile::failed(const std::string& what, int errnum) {
@@ -182,7 +256,8 @@ std::string AtomicFile::commit() {
         return failed("", write_errno_);
     }
     const double t0 = now();
-    if (::fsync(fd_) != 0) {
+    close_direct();
+    if (::fsync(fd_) != 0) { // the direct writes' file size and the cached ends
         return failed("fsync", errno);
     }
     const int fd = fd_;
@@ -207,6 +282,7 @@ std::string AtomicFile::commit() {
 }
 
 void AtomicFile::discard() noexcept {
+    close_direct();
     if (fd_ >= 0) {
         ::close(fd_);
         fd_ = -1;

@@ -51,6 +51,8 @@ std::string signal_name(int signo) {
         return "SIGINT";
     case SIGUSR1:
         return "SIGUSR1";
+    case SIGALRM: // no handler: a run that the --deadline stopped says so with it
+        return "the --deadline";
     default:
         return "signal " + std::to_string(signo);
     }

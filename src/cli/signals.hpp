@@ -21,11 +21,13 @@ void set_stop_hook(void (*hook)() noexcept);
 /// The number of the first stop signal received, 0 before any. Lock-free, set by the handler.
 [[nodiscard]] const std::atomic<int>& stop_signal() noexcept;
 
-/// "SIGTERM", "SIGINT", "SIGUSR1", or "signal N".
+/// "SIGTERM", "SIGINT", "SIGUSR1", "the --deadline" (SIGALRM: a run the deadline stopped), or
+/// "signal N".
 [[nodiscard]] std::string signal_name(int signo);
 
 /// The exit code of a run stopped by signal `signo`: 128 + signo, as a shell reports a process
-/// killed by it (143 for SIGTERM, 130 for SIGINT, 138 for SIGUSR1). Never 0, 1 or 2.
+/// killed by it (143 for SIGTERM, 130 for SIGINT, 138 for SIGUSR1; 142, SIGALRM's, for a run the
+/// --deadline stopped). Never 0, 1 or 2.
 [[nodiscard]] constexpr int stopped_exit_code(int signo) noexcept {
     return 128 + signo;
 }

@@ -13,6 +13,7 @@
 
 #include "app.hpp"
 #include "commands/sleep.hpp"
+#include "deadline_cli.hpp"
 #include "output.hpp"
 #include "result_file.hpp"
 #include "results_route.hpp"
@@ -41,12 +42,14 @@ struct SleepArgs {
     std::string output;
     std::string journal;
     std::string grace = "10";
+    std::string deadline;
     bool seconds_given = false; ///< SECONDS were on the command line
     bool longest_first = false;
     bool unordered = false;
     bool keep_going = false;
     bool quiet = false;
     bool root_dispatches_only = false;
+    bool resume_failed = false;
     bool json = false;
 };
 
@@ -180,7 +183,14 @@ SleepOptions validate(const SleepArgs& a) {
         o.crash_task = parse_count(a.crash_task, "--crash-task", o.tasks() - 1);
     }
     o.journal = a.journal;
+    if (a.resume_failed && a.journal.empty()) {
+        throw usage_error(
+            "--resume-failed goes with --journal: the journal says which tasks failed");
+    }
+    o.resume_failed = a.resume_failed;
     o.grace = parse_seconds(a.grace, "--grace");
+    check_deadline(a.deadline);
+    o.deadline = a.deadline;
     if (o.fail_task && o.crash_task && *o.fail_task == *o.crash_task) {
         throw usage_error("--fail-task and --crash-task contradict each other: task " +
                           std::to_string(*o.fail_task) + " can fail or crash, not both");
@@ -210,6 +220,7 @@ int stopped(Output& out, const SleepReport& r) {
 
 int run(const boost::mpi::communicator& comm, SleepOptions o, const SleepWatch& w,
         const std::optional<OutputFile>& output, Output& out) {
+    o.executor.deadline = resolve_deadline(comm, o.executor.root, o.deadline);
     RunWatch watch(comm, o.executor.root, w.joblog, w.progress,
                    [&o](std::uint64_t i) { return task_input(o, i); });
     if (!start_watch(watch, o.executor, out, remove_temporary_on_stop)) { // --output's temporary
@@ -325,6 +336,11 @@ void add_sleep_command(CLI::App& app, std::optional<Command>& chosen) {
                    "after SIGTERM, SIGINT or SIGUSR1: seconds running tasks get to stop before\n"
                    "the run ends anyway (default 10); the exit code is then 128 + the signal")
         ->type_name("SECONDS");
+    sl->add_flag("--resume-failed", a->resume_failed,
+                 "with --journal: run only the tasks the journal records as failed (their\n"
+                 "retries spent), not the ones never run; the output holds the journal's results\n"
+                 "and theirs, in input order");
+    add_deadline_option(*sl, a->deadline);
     add_output_option(*sl, a->output);
     sl->add_flag("--json", a->json, "print one JSON object instead of the text output");
     sl->callback([a, seconds, &chosen] {

@@ -11,6 +11,7 @@
 
 #include <boost/mpi/collectives/broadcast.hpp>
 
+#include "rankpool/deadline.hpp"
 #include "rankpool/errors.hpp"
 #include "rankpool/journal.hpp"
 #include "rankpool/ordering.hpp"
@@ -57,11 +58,13 @@ namespace {
 /// window that hands them to the sink in input order, journaled and new alike.
 struct Resume {
     Resume(const SleepOptions& o, std::uint64_t n)
-        : writer(o.journal, journal_header(o)), todo(journal_todo(writer.contents(), n)),
-          values(n, 0.0), window(n, o.executor.keep_going) {}
+        : writer(o.journal, journal_header(o)), missing(journal_todo(writer.contents(), n)),
+          todo(o.resume_failed ? journal_failed(writer.contents(), n) : missing), values(n, 0.0),
+          window(n, o.executor.keep_going || o.resume_failed) {}
 
     JournalWriter writer;
-    std::vector<std::uint64_t> todo;
+    std::vector<std::uint64_t> missing; // tasks without a result
+    std::vector<std::uint64_t> todo;    // those this run runs: missing, or the failed among them
     std::vector<double> values;
     OrderedWindow window;
 };
@@ -167,13 +170,32 @@ SleepReport run_sleep(const boost::mpi::communicator& comm, const SleepOptions& 
                 show(e.index, resume->values[e.index]);
             }
         }
-        r.journaled = n - resume->todo.size();
+        r.journaled = n - resume->missing.size();
+        r.untried = resume->missing.size() - resume->todo.size();
+        if (o.resume_failed) { // the tasks never run stay out: the window passes over them
+            std::vector<bool> rerun(n, false);
+            for (const auto i : resume->todo) {
+                rerun[i] = true;
+            }
+            for (const auto i : resume->missing) {
+                if (!rerun[i]) {
+                    resume->window.put(i, false);
+                }
+            }
+        }
         if (reorder) {
             release();
         }
     }
     ExecutorOptions eo = o.executor;
     eo.ordered = o.executor.ordered && !resume;
+    if (resume && eo.deadline > 0 && eo.deadline_task_seconds <= 0 && r.journaled > 0) {
+        double sum = 0; // a sleep's result is its seconds: the journal's measured task times
+        for (const auto& e : resume->writer.contents().entries) {
+            sum += resume->values[e.index];
+        }
+        eo.deadline_task_seconds = sum / static_cast<double>(r.journaled);
+    }
     Tasks tasks(n);
     tasks.with_costs(costs);
     if (resume) {
@@ -184,6 +206,15 @@ SleepReport run_sleep(const boost::mpi::communicator& comm, const SleepOptions& 
     } catch (const execution_error& e) {
         r.summary = e.summary(); // the report lists the failures; the caller prints them
     }
+    if (resume) {
+        try { // recorded for --resume-failed; a plain rerun runs them again anyway
+            for (const auto& f : r.summary.failures) {
+                resume->writer.append_failure(f.index, f.message);
+            }
+        } catch (const journal_error& e) {
+            r.summary.notes.push_back(std::string("failures not journaled: ") + e.what());
+        }
+    }
     if (reorder) {
         for (const auto& f : r.summary.failures) {
             resume->window.put(f.index, false); // with --keep-going the window passes over them
@@ -192,6 +223,13 @@ SleepReport run_sleep(const boost::mpi::communicator& comm, const SleepOptions& 
     }
     r.stopped_by = finish_resumable(comm, o.executor.root, resume ? &resume->writer : nullptr,
                                     r.journaled, r.summary, n, o.executor.stop_requested, false);
+    boost::mpi::broadcast(comm, r.untried, o.executor.root);
+    int deadline_stop =
+        root && r.stopped_by == 0 && r.summary.deadline_stopped && r.summary.completed < n ? 1 : 0;
+    boost::mpi::broadcast(comm, deadline_stop, o.executor.root);
+    if (deadline_stop != 0) {
+        r.stopped_by = stopped_by_deadline;
+    }
     if (root) {
         sink.end();
     }
@@ -230,6 +268,9 @@ nlohmann::ordered_json to_json(const SleepOptions& o) {
     j["journal"] =
         o.journal.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(o.journal);
     j["grace"] = o.grace;
+    j["resume_failed"] = o.resume_failed;
+    j["deadline"] =
+        o.deadline.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(o.deadline);
     return j;
 }
 
@@ -255,7 +296,8 @@ nlohmann::ordered_json to_json(const SleepReport& r) {
           {"attempts", s.attempts},
           {"retries", s.retries},
           {"failures", failures},
-          {"journaled", r.journaled}}},
+          {"journaled", r.journaled},
+          {"untried", r.untried}}},
         {"detail",
          {{"workers", r.workers},
           {"root_worked", s.root_worked},
@@ -267,6 +309,10 @@ nlohmann::ordered_json to_json(const SleepReport& r) {
           {"halted", s.halted},
           {"tasks_per_rank", s.tasks_per_rank},
           {"stopped_by", r.stopped_by},
+          {"deadline", r.options.executor.deadline > 0
+                           ? nlohmann::ordered_json(r.options.executor.deadline)
+                           : nlohmann::ordered_json(nullptr)},
+          {"deadline_stopped", r.stopped_by == stopped_by_deadline},
           {"overhead", overhead_json(s)}}},
     };
 }
@@ -294,6 +340,10 @@ std::vector<std::string> to_text(const SleepReport& r) {
     for (auto& l : retry_and_halt_lines(s, o.executor.effective_halt())) {
         lines.push_back(std::move(l));
     }
+    if (r.stopped_by == stopped_by_deadline) {
+        lines.push_back("stopped by --deadline " + local_time_text(o.executor.deadline) +
+                        ": the tasks left could not have finished before it");
+    }
     if (s.failed > 0 || s.completed < s.tasks) {
         std::snprintf(line, sizeof line, "completed %llu of %llu tasks, %llu failed",
                       static_cast<unsigned long long>(s.completed),
@@ -306,6 +356,15 @@ std::vector<std::string> to_text(const SleepReport& r) {
     }
     if (auto overhead = overhead_text(s); !overhead.empty()) {
         lines.push_back(std::move(overhead));
+    }
+    if (o.resume_failed) {
+        std::snprintf(line, sizeof line,
+                      "--resume-failed: ran the %llu task%s the journal records as failed; %llu "
+                      "task%s never run left (rerun without --resume-failed to run them)",
+                      static_cast<unsigned long long>(s.tasks - r.journaled - r.untried),
+                      s.tasks - r.journaled - r.untried == 1 ? "" : "s",
+                      static_cast<unsigned long long>(r.untried), r.untried == 1 ? "" : "s");
+        lines.emplace_back(line);
     }
     for (const auto& note : s.notes) {
         lines.push_back("note: " + note);

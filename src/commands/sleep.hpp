@@ -29,10 +29,16 @@ struct SleepOptions {
     std::optional<std::uint64_t> flaky_task; ///< make this task throw on its first attempt only
     std::string journal; ///< append finished tasks here and skip those it holds (empty: none)
     double grace = 10;   ///< seconds running tasks get to stop after a stop signal (the CLI's)
+    bool resume_failed = false; ///< with journal: run only the tasks it records as failed
+    std::string deadline; ///< --deadline as given (executor.deadline holds its time; "": none)
 
     [[nodiscard]] std::uint64_t tasks() const { return seconds.size() * repeat; }
     [[nodiscard]] double cost(std::uint64_t i) const { return seconds[i % seconds.size()]; }
 };
+
+/// SleepReport::stopped_by when executor.deadline stopped the run: SIGALRM's number, so that
+/// its exit code (128 + it, 142) follows the stopped-by-a-signal convention.
+inline constexpr int stopped_by_deadline = 14;
 
 /// What a sleep run did: a value with a text and a JSON view.
 struct SleepReport {
@@ -43,7 +49,9 @@ struct SleepReport {
     double lower_bound = 0;
     double predicted = 0;        ///< the schedule's makespan with free dispatch (simulate_makespan)
     std::uint64_t journaled = 0; ///< results taken from the journal, not run again
-    int stopped_by = 0;          ///< the stop signal that ended the run early (0: none)
+    std::uint64_t untried = 0;   ///< resume_failed: tasks without a result or a failure, not run
+    int stopped_by = 0;          ///< the stop signal that ended the run early (0: none), or
+                                 ///< stopped_by_deadline
 
     [[nodiscard]] bool ok() const {
         return summary.failed == 0 && summary.completed == summary.tasks;
@@ -70,7 +78,9 @@ struct SleepReport {
 /// the sink's choice). With o.journal, the root
 /// first hands the journal's results to `sink` (in order, interleaved with new ones), runs only
 /// the rest and appends each new result; a journal of other inputs throws usage_error on every
-/// rank before any work. A stop requested through o.executor.stop_requested ends the run early
+/// rank before any work. With o.executor.deadline the journal's mean duration is the executor's
+/// deadline_task_seconds until tasks finish here; a run the deadline stopped has stopped_by
+/// stopped_by_deadline. A stop requested through o.executor.stop_requested ends the run early
 /// with report.stopped_by set on every rank. Collective.
 SleepReport run_sleep(const boost::mpi::communicator& comm, const SleepOptions& o, Sink& sink);
 

@@ -147,14 +147,15 @@ uint128 scheduled_squares(const boost::mpi::communicator& comm, const SquaresOpt
     Tasks tasks(o.n);
     if (journal) {
         tasks.only(todo);
+        eo.on_chunk_end = [&journal] { journal->end_chunk(); };
     }
     const auto summary = with_item_function(o, [&](auto f) {
         return execute(
             comm, tasks, f,
             [&](std::uint64_t i, std::uint64_t v) {
-                if (journal) {
-                    journal->append(
-                        i, std::span(reinterpret_cast<const unsigned char*>(&v), sizeof v));
+                if (journal) { // one record per chunk: on_chunk_end writes it
+                    journal->add(i,
+                                 std::span(reinterpret_cast<const unsigned char*>(&v), sizeof v));
                 }
                 sum += v;
                 if (keep) {

@@ -88,6 +88,8 @@ std::map<std::string, Sample> samples(const std::string& arg_file) {
         {"run --results", {{"--tasks", arg_file}, "/tmp/rankpool-results"}},
         {"run --summary", {{"--tasks", arg_file}, ""}},
         {"run --json", {{"--tasks", arg_file}, ""}},
+        {"sleep --deadline", {{}, "3600"}},
+        {"sleep --resume-failed", {{"--journal", "/tmp/rankpool-option-rule-journal"}, ""}},
         {"run --retries", {{"--tasks", arg_file}, "2"}},
         {"run --halt", {{"--tasks", arg_file}, "soon,fail=10%"}},
         {"run --joblog", {{"--tasks", arg_file}, "/tmp/rankpool-option-rule-joblog"}},

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <fstream>
 #include <iterator>
+#include <span>
 #include <string>
 #include <thread>
 #include <unistd.h>
@@ -254,10 +255,19 @@ TEST_CASE("squares --schedule --journal: a journal cut to its first records resu
     auto bytes = file_bytes(journal);
     const auto contents = rankpool::read_journal(bytes);
     REQUIRE(contents.entries.size() == 100);
-    // Keep the header and 37 records, then half of the 38th: a run killed while writing.
-    const std::size_t header = 8 + 8 + 1 + contents.header.size();
-    const std::size_t record = 8 + 1 + 8 + 8;
-    bytes.resize(header + 37 * record + record / 2);
+    // Keep the header and the first records (one per chunk) up to about a third of the squares,
+    // then half of the next one: a run killed while writing.
+    const auto frame_end = [&](std::size_t at) { // where the record starting at `at` ends
+        return at + 8 +
+               (bytes[at] | bytes[at + 1] << 8 | bytes[at + 2] << 16 | bytes[at + 3] << 24);
+    };
+    std::size_t cut = frame_end(8); // after the header
+    while (rankpool::read_journal(std::span(bytes).first(frame_end(cut))).entries.size() < 34) {
+        cut = frame_end(cut);
+    }
+    const std::size_t kept = rankpool::read_journal(std::span(bytes).first(cut)).entries.size();
+    REQUIRE(kept < 34);
+    bytes.resize(cut + (frame_end(cut) - cut) / 2);
     std::ofstream(journal, std::ios::binary | std::ios::trunc)
         .write(reinterpret_cast<const char*>(bytes.data()),
                static_cast<std::streamsize>(bytes.size()));
@@ -274,8 +284,8 @@ TEST_CASE("squares --schedule --journal: a journal cut to its first records resu
         return keep;
     };
     CHECK(strip(resumed.out) == strip(whole.out));
-    CHECK(resumed.out.find("resumed: 37 of 100 squares taken from journal " + journal) !=
-          std::string::npos);
+    CHECK(resumed.out.find("resumed: " + std::to_string(kept) +
+                           " of 100 squares taken from journal " + journal) != std::string::npos);
     CHECK(journaled(journal) == 100);
     check_refusals({{{"squares", "10", "--journal", journal},
                      "--journal goes with --schedule: the collective path"},

@@ -4,7 +4,7 @@
 # to it with sbatch, as a user would: run.sbatch with srun --mpi=pmix and with mpirun inside
 # the allocation, sweep.sbatch (1, 2, 4 ranks in one allocation), array.sbatch (3 indices,
 # %A_%a output files), and run.sbatch stopped by SIGTERM to its batch shell (what --signal
-# sends before the time limit). Checks each job's report (ok, ranks, each rank's host, the
+# sends before the time limit), and --deadline slurm in a 1-minute job. Checks each job's report (ok, ranks, each rank's host, the
 # squares checksum) and its state in `scontrol show job -o` (COMPLETED, ExitCode=0:0).
 # Usage: tests/cluster/slurm.sh RANKPOOL_EXE       (as root; ctest: cluster.slurm)
 # shellcheck source=tests/cluster/lib.sh
@@ -80,5 +80,30 @@ grep -q 'rankpool: stopped by SIGTERM: ' "$out" || fail "no 'stopped by SIGTERM'
 grep -q 'Exited with exit code 143' "$out" || fail "the ranks did not exit 143 (128 + SIGTERM)"
 echo "   $(job_lines "$host" "$stopped" | grep -o -E 'JobState=[A-Z_]+|ExitCode=[0-9:]+' | paste -sd' ')," \
   "the batch shell passed SIGTERM on and the ranks stopped before their tasks ended"
+
+echo "== --deadline slurm: a 1-minute job of 25 s tasks stops starting them in time"
+# 12 tasks of 25 s on 4 ranks: 4 at 0 s, 4 at ~25 s (25 + 25 <= 60), none at ~50 s (50 + 25 > 60).
+# A batch script of its own: run.sbatch's --signal would come up to a minute early in so short a job.
+cat >"$work/deadline.sbatch" <<'SBATCH'
+#!/usr/bin/env bash
+#SBATCH --ntasks=4
+#SBATCH --time=00:01:00
+#SBATCH --output=rankpool-%j.out
+srun --mpi=pmix "${RANKPOOL:-rankpool}" sleep 25 25 25 25 25 25 25 25 25 25 25 25 \
+  --deadline slurm --json
+SBATCH
+late=$(submit "$host" "$work/deadline.sbatch")
+step "wait for it" wait_jobs "$host" 120 "$late"
+out=$work/rankpool-$late.out
+grep '^{' "$out" | python3 -c '
+import json, sys
+r = json.loads(sys.stdin.readline())
+d = r["detail"]
+assert d["deadline_stopped"] and d["stopped_by"] == 14 and r["options"]["deadline"] == "slurm", r
+assert 4 <= r["results"]["completed"] < 12, r
+' || fail "--deadline slurm did not stop the job before its end time"
+grep -q 'rankpool: stopped by the --deadline: ' "$out" || fail "no 'stopped by the --deadline' line"
+grep -q 'Exited with exit code 142' "$out" || fail "the ranks did not exit 142 (128 + SIGALRM)"
+echo "   $(grep -o 'stopped by the --deadline: [0-9]* of 12' "$out"), the end time from squeue"
 
 step "Slurm down, nothing left" check_nothing_left

@@ -759,6 +759,83 @@ TEST_CASE("bad options and bad task sets are refused on every rank alike") {
     CHECK(refused(on_root([&](Tasks& t) { t.with_costs(costs); }), {}) == "2 costs for 3 tasks");
 }
 
+TEST_CASE("a deadline passed already starts nothing; one far ahead changes nothing") {
+    const boost::mpi::communicator world;
+    const auto unix_now = [] {
+        return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
+            .count();
+    };
+    ExecutorOptions o;
+    o.deadline = unix_now() - 1;
+    std::uint64_t got = 0;
+    const auto past = execute(
+        world, Tasks(10), [](std::uint64_t i) { return i; },
+        [&](std::uint64_t, std::uint64_t) { ++got; }, o);
+    CHECK(past.completed == 0);
+    CHECK(got == 0);
+    if (world.rank() == 0) {
+        CHECK(past.deadline_stopped);
+    }
+    o.deadline = unix_now() + 3600;
+    const auto ahead = execute(
+        world, Tasks(10), [](std::uint64_t i) { return i; },
+        [&](std::uint64_t, std::uint64_t) { ++got; }, o);
+    CHECK(ahead.completed == 10);
+    CHECK_FALSE(ahead.deadline_stopped);
+    if (world.rank() == 0) {
+        CHECK(got == 10);
+    }
+}
+
+TEST_CASE("a deadline the measured task time says the next chunk cannot meet stops handing out") {
+    const boost::mpi::communicator world;
+    ExecutorOptions o;
+    // 0.6 s tasks and a deadline 1 s away: the first round starts (nothing measured), then
+    // 0.6 + 0.6 > 1: no second round. Every worker runs one task at most.
+    o.deadline =
+        std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count() +
+        1.0;
+    const auto s = execute(
+        world, Tasks(40),
+        [](std::uint64_t i) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(600));
+            return i;
+        },
+        [](std::uint64_t, std::uint64_t) {}, o);
+    CHECK(s.completed >= 1);
+    CHECK(s.completed <= static_cast<std::uint64_t>(world.size()));
+    if (world.rank() == 0) {
+        CHECK(s.deadline_stopped);
+    }
+}
+
+TEST_CASE("on_chunk_end: once per chunk, after that chunk's results") {
+    const boost::mpi::communicator world;
+    for (const auto schedule : all_schedules) {
+        ExecutorOptions o;
+        o.schedule = schedule;
+        o.chunksize = 3;
+        o.ordered = false;
+        std::uint64_t results = 0;
+        std::uint64_t ends = 0;
+        std::uint64_t results_at_last_end = 0;
+        o.on_chunk_end = [&] {
+            ++ends;
+            CHECK(results > results_at_last_end); // every chunk brought results
+            results_at_last_end = results;
+        };
+        const auto s = execute(
+            world, Tasks(50), [](std::uint64_t i) { return i; },
+            [&](std::uint64_t, std::uint64_t) { ++results; }, o);
+        if (world.rank() == 0) {
+            CHECK(ends == s.chunks);
+            CHECK(results_at_last_end == 50);
+        } else {
+            CHECK(ends == 0);
+        }
+    }
+}
+
 TEST_CASE("the overhead breakdown: tasks, chunks, busy time and traffic per rank") {
     const boost::mpi::communicator world;
     const auto size = static_cast<std::size_t>(world.size());
