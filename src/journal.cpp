@@ -439,8 +439,14 @@ void JournalWriter::add(std::uint64_t index, std::span<const unsigned char> resu
 }
 
 void JournalWriter::end_chunk() {
+    if (write_chunk()) {
+        written();
+    }
+}
+
+bool JournalWriter::write_chunk() {
     if (chunk_count_ == 0) {
-        return;
+        return false;
     }
     const auto patch = [&](std::size_t at, std::uint64_t v) {
         for (int k = 0; k < 4; ++k) {
@@ -454,7 +460,7 @@ void JournalWriter::end_chunk() {
     patch(4, crc32(payload));
     chunk_count_ = 0;
     write_all(chunk_);
-    written();
+    return true;
 }
 
 void JournalWriter::written() {
@@ -462,12 +468,18 @@ void JournalWriter::written() {
     const auto now = std::chrono::steady_clock::now();
     if (unsynced_ >= batch_.records ||
         std::chrono::duration<double>(now - last_sync_).count() >= batch_.seconds) {
-        sync();
+        sync_written();
     }
 }
 
 void JournalWriter::sync() {
-    end_chunk();
+    if (write_chunk()) {
+        ++unsynced_;
+    }
+    sync_written();
+}
+
+void JournalWriter::sync_written() {
     if (unsynced_ > 0 && ::fdatasync(fd_) != 0) {
         throw journal_error("journal '" + path_ + "' cannot be synced: " + errno_text());
     }

@@ -127,7 +127,9 @@ public:
 
 private:
     void write_all(std::span<const unsigned char> bytes);
-    void written(); // a record went out: sync when the batch says so
+    bool write_chunk();  // the chunk record being built, if any: whether there was one
+    void written();      // a record went out: sync when the batch says so
+    void sync_written(); // fdatasync what went out, if anything did
 
     std::string path_;
     int fd_ = -1;

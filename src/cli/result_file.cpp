@@ -202,15 +202,14 @@ std::size_t AtomicFile::put_direct(const char* p, std::size_t n) {
         const std::size_t k = std::min(direct_chunk, n - done);
         const char* src = p + done;
         if (reinterpret_cast<std::uintptr_t>(src) % direct_align != 0) {
-            if (bounce_ == nullptr) {
-                bounce_ =
-                    static_cast<unsigned char*>(std::aligned_alloc(direct_align, direct_chunk));
-                if (bounce_ == nullptr) {
-                    break; // the cache takes the rest
-                }
+            if (bounce_.empty()) { // one block more, to start on an aligned address within it
+                bounce_.resize(direct_chunk + direct_align);
             }
-            std::memcpy(bounce_, src, k);
-            src = reinterpret_cast<const char*>(bounce_);
+            const auto at = reinterpret_cast<std::uintptr_t>(bounce_.data());
+            unsigned char* aligned =
+                bounce_.data() + (direct_align - at % direct_align) % direct_align;
+            std::memcpy(aligned, src, k);
+            src = reinterpret_cast<const char*>(aligned);
         }
         const ssize_t w = ::pwrite(direct_fd_, src, k, static_cast<off_t>(bytes_));
         if (w < 0 && errno == EINTR) {
@@ -238,8 +237,7 @@ void AtomicFile::close_direct() noexcept {
         ::close(direct_fd_);
         direct_fd_ = -1;
     }
-    std::free(bounce_);
-    bounce_ = nullptr;
+    bounce_ = {};
 }
 
 std::string AtomicFile::failed(const std::string& what, int errnum) {

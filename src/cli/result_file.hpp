@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -85,10 +86,10 @@ private:
     std::string path_;
     std::string temporary_;
     int fd_ = -1;
-    int direct_fd_ = -1;              // the temporary opened again with O_DIRECT, for large writes
-    bool direct_refused_ = false;     // the file system said no (EINVAL): the page cache it is
-    unsigned char* bounce_ = nullptr; // an aligned buffer for sources that are not aligned
-    int write_errno_ = 0;             // the first failed write's errno
+    int direct_fd_ = -1;          // the temporary opened again with O_DIRECT, for large writes
+    bool direct_refused_ = false; // the file system said no (EINVAL): the page cache it is
+    std::vector<unsigned char> bounce_; // holds an aligned buffer, for sources that are not
+    int write_errno_ = 0;               // the first failed write's errno
     std::uint64_t bytes_ = 0;
     double write_seconds_ = 0;
     double sync_seconds_ = 0;
