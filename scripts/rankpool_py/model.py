@@ -2,8 +2,8 @@
 
 Constants: point-to-point latency and bandwidth (tests/reference/pingpong_ref at 2 ranks, the
 Hockney fit of perf.fit_latency_bandwidth), the executor's dispatch cost (rankpool sleep 0
---repeat 100000 --quiet at 2 ranks: makespan / tasks, one task a chunk) and the compute cost per item (rankpool
-squares N at 1 rank: compute / N; --work K too when the binary has it). The predictions
+--repeat 100000 --chunksize 1 --root-dispatches-only --quiet at 2 ranks: makespan / tasks, one
+round trip a task) and the compute cost per item (rankpool squares N at 1 rank: compute / N; --work K too when the binary has it). The predictions
 are perf.squares_phases and perf.executor_time at 1 .. --max-ranks ranks, set beside measured
 sweeps at the rank counts this machine has. Writes DIR/model.json, DIR/predictions.csv and
 DIR/model.png/.svg; prints the constants and a table.
@@ -123,10 +123,11 @@ def constants(args: argparse.Namespace) -> tuple[perf.Machine, dict[str, Any]]:
         d, how["dispatch"] = args.dispatch, "given"
     else:
         argv = [args.mpirun, "-np", "2", args.rankpool, "sleep", "0", "--repeat",
-                str(DISPATCH_TASKS), "--chunksize", "1", "--quiet", "--json"]
+                str(DISPATCH_TASKS), "--chunksize", "1", "--root-dispatches-only", "--quiet",
+                "--json"]
         reps = measure(argv, args.reps, args.timeout, "dispatch")
         d = perf.median([r.seconds["total"] / r.count for r in reps])
-        how["dispatch"] = f"{' '.join(argv[3:])} at 2 ranks: makespan / tasks (chunksize 1)"
+        how["dispatch"] = f"{' '.join(argv[3:])} at 2 ranks: makespan / tasks (chunksize 1, rank 0 only dispatching: a round trip per task)"
     work = [] if args.work is None else ["--work", str(args.work)]
     can_work = has_work_option(args.rankpool)
     if work and not can_work:
