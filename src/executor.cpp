@@ -677,8 +677,7 @@ private:
         std::vector<std::byte> payloads;        // its chunk's payloads, packed, being sent
         MPI_Request payload_request = MPI_REQUEST_NULL;
         bool stopped = false;
-        double sent = 0;     // when its chunk went out (auto chunks only)
-        double given_at = 0; // MPI_Wtime when the chunk was handed out
+        double given_at = 0; // MPI_Wtime when its chunk went out (auto chunks or a deadline only)
     };
 
     /// With a deadline: whether `tasks` more tasks cannot finish before it, and if so, stops
@@ -724,12 +723,11 @@ private:
             st.pending = chunk;
             st.wire = chunk;
             st.first = static_cast<std::size_t>(chunk.data() - dispatcher_.order().data());
-            if (dispatcher_.adaptive()) { // auto chunks are sized from the round trips seen
-                st.sent = MPI_Wtime();
-            }
         }
         const auto chunk = st.pending;
-        if (deadline_) { // a clock read per chunk only when a deadline asks for it
+        // One clock read per chunk, only when auto chunk sizes (sized from the round trips seen)
+        // or a deadline (from the measured task times) ask for it.
+        if (deadline_ || dispatcher_.adaptive()) {
             st.given_at = MPI_Wtime();
         }
         ++busy_;
@@ -888,7 +886,7 @@ private:
             place(st.pending[k], pos, carries_result(status), bytes);
         }
         if (dispatcher_.adaptive() && !st.retry) {
-            dispatcher_.observe(st.pending.size(), MPI_Wtime() - st.sent);
+            dispatcher_.observe(st.pending.size(), MPI_Wtime() - st.given_at);
         }
         st.pending = {};
         st.wire = {};
