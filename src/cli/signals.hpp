@@ -3,11 +3,8 @@
 #pragma once
 
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
-#include <mutex>
 #include <string>
-#include <thread>
 
 namespace rankpool::cli {
 
@@ -40,20 +37,16 @@ void set_stop_hook(void (*hook)() noexcept);
 /// While it lives: once a stop signal arrives, waits `grace` seconds for the run to end, then
 /// says so on stderr (rank 0) and ends this process with stopped_exit_code. Every record the
 /// journal appended is written already (write(2) per record), so ending here loses none.
+/// It starts no thread: the stop handler arms a one-shot timer (timer_settime, which is
+/// async-signal-safe) whose SIGALRM writes the line and ends the process, so that a rank that
+/// runs its tasks on its main thread has that one thread only (MPI_THREAD_SINGLE; see
+/// thread_level.hpp). One at a time.
 class GraceWatch {
 public:
     GraceWatch(double grace, bool speaks);
     GraceWatch(const GraceWatch&) = delete;
     GraceWatch& operator=(const GraceWatch&) = delete;
     ~GraceWatch();
-
-private:
-    void watch(double grace, bool speaks);
-
-    std::mutex mutex_;
-    std::condition_variable done_cv_;
-    bool done_ = false;
-    std::thread thread_;
 };
 
 } // namespace rankpool::cli
