@@ -12,6 +12,7 @@
 #include <mpi.h>
 
 #include "rankpool/memory.hpp"
+#include "rankpool/mpi_env.hpp"
 
 namespace rankpool {
 
@@ -32,7 +33,8 @@ RankInfo local_rank_info() {
             // glibc declares rusage's fields inside unions:
             // NOLINTNEXTLINE(cppcoreguidelines-pro-type-union-access)
             static_cast<std::uint64_t>(u.ru_maxrss) * 1024u,
-            static_cast<int>(sysconf(_SC_NPROCESSORS_ONLN)), allowed};
+            static_cast<int>(sysconf(_SC_NPROCESSORS_ONLN)), allowed,
+            std::string(to_string(provided_thread_level()))};
 }
 
 std::vector<RankInfo> gather_rank_info(const boost::mpi::communicator& comm, int root) {

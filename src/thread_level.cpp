@@ -32,4 +32,16 @@ RootWork decide_root_work(bool wanted, int ranks, ThreadLevel provided, int root
                        ", and running tasks on a thread beside the dispatcher needs funneled"};
 }
 
+ThreadLevel thread_level_to_request(ExtraThreads threads, int rank, int root) {
+    switch (threads) {
+    case ExtraThreads::none:
+        return ThreadLevel::single;
+    case ExtraThreads::root:
+        return rank == root ? ThreadLevel::funneled : ThreadLevel::single;
+    case ExtraThreads::every_rank:
+        break;
+    }
+    return ThreadLevel::funneled;
+}
+
 } // namespace rankpool

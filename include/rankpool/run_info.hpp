@@ -16,10 +16,11 @@ struct RankInfo {
     std::uint64_t max_rss_bytes = 0; ///< peak resident memory so far (getrusage)
     int host_cpus = 0;               ///< CPUs online on its host
     int cpus_allowed = 0;            ///< CPUs this rank may run on (its affinity mask, its binding)
+    std::string thread_level;        ///< what MPI_Init_thread gave it ("single", "funneled", ...)
 
     template <class Archive>
     void serialize(Archive& ar, unsigned /*version*/) {
-        ar& host& pid& max_rss_bytes& host_cpus& cpus_allowed;
+        ar& host& pid& max_rss_bytes& host_cpus& cpus_allowed& thread_level;
     }
 };
 

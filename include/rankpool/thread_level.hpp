@@ -24,4 +24,19 @@ struct RootWork {
 /// dispatches and the note says why. Pure.
 [[nodiscard]] RootWork decide_root_work(bool wanted, int ranks, ThreadLevel provided, int root);
 
+/// Which ranks of a run start threads of their own beside the one that calls MPI (none of those
+/// threads calls MPI).
+enum class ExtraThreads {
+    none,      ///< no rank: every rank runs its tasks on its one thread
+    root,      ///< the root only (the executor's root that works runs tasks on a thread)
+    every_rank ///< any rank may (the safe answer when a command does not say)
+};
+
+/// The thread level a rank asks MPI_Init_thread for: MPI_THREAD_FUNNELED where it starts threads
+/// of its own, MPI_THREAD_SINGLE where it has one thread only. Open MPI 4.1 takes a mutex around
+/// its matching and request completion at any level above single: a dispatch round trip costs
+/// about 0.30 us instead of 0.20 on two cores (README, "Thread levels"). `rank` is the rank as
+/// the launcher tells it before MPI_Init; ranks differ in what they ask, which MPI allows. Pure.
+[[nodiscard]] ThreadLevel thread_level_to_request(ExtraThreads threads, int rank, int root = 0);
+
 } // namespace rankpool

@@ -9,6 +9,8 @@
 #include <boost/mpi/communicator.hpp>
 #include <nlohmann/json.hpp>
 
+#include "rankpool/thread_level.hpp"
+
 namespace CLI {
 class App;
 }
@@ -31,6 +33,9 @@ struct Command {
     nlohmann::ordered_json options; ///< the validated options, as the report echoes them
     /// Runs the command on `comm` (collective) and returns this rank's exit code.
     std::function<int(const boost::mpi::communicator&, Output&)> run;
+    /// Which ranks start threads of their own: MPI is initialised at the thread level this asks
+    /// for (thread_level_to_request), funneled when a command does not say.
+    ExtraThreads threads = ExtraThreads::every_rank;
 };
 
 /// What parsing decided: a command to run, or text to print (help, or a one-line error) and an

@@ -43,7 +43,9 @@ std::vector<RankInfo> rank_infos(const DoctorReport& r) {
     std::vector<RankInfo> info(r.facts.size());
     for (std::size_t i = 0; i < r.facts.size(); ++i) {
         if (const auto& f = r.facts[i]) {
-            info[i] = {f->host, f->pid, f->max_rss_bytes, f->host_cpus, f->cpus_allowed};
+            // doctor's ranks all ask for one level (its command does not say: funneled)
+            info[i] = {f->host,      f->pid,          f->max_rss_bytes,
+                       f->host_cpus, f->cpus_allowed, r.thread_level};
         }
     }
     return info;

@@ -24,13 +24,21 @@ std::string mpi_library_version() {
     return s;
 }
 
-nlohmann::ordered_json mpi_info() {
+/// The MPI library, and the thread level each rank got: rank 0's, then every rank's (ranks differ:
+/// see thread_level_to_request).
+nlohmann::ordered_json mpi_info(const std::vector<RankInfo>& info) {
     int major = 0;
     int minor = 0;
     MPI_Get_version(&major, &minor);
+    auto levels = nlohmann::ordered_json::array();
+    for (const auto& r : info) {
+        levels.push_back(r.host.empty() ? nlohmann::ordered_json(nullptr)
+                                        : nlohmann::ordered_json(r.thread_level));
+    }
     return {{"library", mpi_library_version()},
             {"standard", std::to_string(major) + "." + std::to_string(minor)},
-            {"thread_level", std::string(to_string(provided_thread_level()))}};
+            {"thread_level", std::string(to_string(provided_thread_level()))},
+            {"thread_levels", std::move(levels)}};
 }
 
 } // namespace
@@ -51,7 +59,7 @@ nlohmann::ordered_json envelope_of(int ranks, const std::vector<RankInfo>& info,
         {"command", body["command"]},
         {"ok", body["ok"]},
         {"rankpool", {{"version", RANKPOOL_VERSION}, {"git", RANKPOOL_GIT_REVISION}}},
-        {"mpi", mpi_info()},
+        {"mpi", mpi_info(info)},
         {"options", body["options"]},
         {"ranks", ranks},
     };

@@ -102,7 +102,13 @@ int main(int argc, char** argv) {
         return parsed.exit_code;
     }
 
-    boost::mpi::environment env(argc, argv, boost::mpi::threading::funneled, false);
+    // A rank with one thread asks for single: Open MPI takes no locks then (see thread_level.hpp).
+    const ThreadLevel level =
+        thread_level_to_request(parsed.command->threads, launcher_rank(std::getenv));
+    boost::mpi::environment env(argc, argv,
+                                level == ThreadLevel::single ? boost::mpi::threading::single
+                                                             : boost::mpi::threading::funneled,
+                                false);
     // Boost.MPI leaves MPI_ERRORS_RETURN on MPI_COMM_WORLD (so that it can throw), and rankpool's
     // own MPI calls do not check every return code: a collective that fails on one rank (two
     // hosts with no transport between them) would let that rank go on and leave the others in it

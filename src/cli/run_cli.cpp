@@ -199,6 +199,7 @@ void add_run_command(CLI::App& app, std::optional<Command>& chosen) {
                              const boost::mpi::communicator& comm, Output& out) {
                              return run(comm, o, progress, joblog, out);
                          }};
+        chosen->threads = o.executor.root_works ? ExtraThreads::root : ExtraThreads::none;
     });
 }
 

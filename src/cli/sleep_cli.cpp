@@ -359,6 +359,8 @@ void add_sleep_command(CLI::App& app, std::optional<Command>& chosen) {
                          [o, w, output](const boost::mpi::communicator& comm, Output& out) {
                              return run(comm, o, w, output, out);
                          }};
+        // The root that works runs tasks on a thread; every other rank on its one thread.
+        chosen->threads = o.executor.root_works ? ExtraThreads::root : ExtraThreads::none;
     });
 }
 

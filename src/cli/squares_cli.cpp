@@ -222,6 +222,8 @@ void add_squares_command(CLI::App& app, std::optional<Command>& chosen) {
                          [o, w, output](const boost::mpi::communicator& comm, Output& out) {
                              return run(comm, o, w, output, out);
                          }};
+        // --schedule: the executor's root runs tasks on a thread; the collective path has none.
+        chosen->threads = o.schedule ? ExtraThreads::root : ExtraThreads::none;
     });
 }
 

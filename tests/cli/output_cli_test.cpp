@@ -51,14 +51,20 @@ TEST_CASE("every command's report has the one envelope, keys in the same places"
         "schema_version", "command",      "ok",     "rankpool", "mpi",
         "options",        "ranks",        "hosts",  "pids",     "max_rss_bytes",
         "host_cpus",      "cpus_allowed", "seconds"};
-    const std::vector<std::vector<std::string>> runs = {
-        {"squares", "100", "--json"},
-        {"squares", "100", "--json", "--schedule", "dynamic"},
-        {"sleep", "0", "0", "0", "--json"},
-        {"spawn", "10", "--json"},
-        {"compare", "10", "--repeat", "10", "--json"},
-        {"demo", "--quick", "--json"}};
-    for (const auto& args : runs) {
+    // Each run, and the thread level each of its 2 ranks asks for: funneled where it starts a
+    // thread of its own (the root that runs tasks beside dispatching), single elsewhere.
+    const std::vector<std::pair<std::vector<std::string>, std::vector<std::string>>> runs = {
+        {{"squares", "100", "--json"}, {"single", "single"}},
+        {{"squares", "100", "--json", "--schedule", "dynamic"}, {"funneled", "single"}},
+        {{"sleep", "0", "0", "0", "--json"}, {"funneled", "single"}},
+        {{"sleep", "0", "0", "0", "--json", "--root-dispatches-only"}, {"single", "single"}},
+        {{"run", "--json", "true", ":::", "1", "2"}, {"funneled", "single"}},
+        {{"spawn", "10", "--json"}, {"funneled", "funneled"}},
+        {{"compare", "10", "--repeat", "10", "--json"}, {"funneled", "funneled"}},
+        {{"demo", "--quick", "--json"}, {"funneled", "funneled"}}};
+    for (const auto& one : runs) {
+        const auto& args = one.first;
+        const auto& levels = one.second;
         CAPTURE(args);
         const auto r = run_rankpool(2, args, 120);
         REQUIRE(r.exit_code == 0);
@@ -77,7 +83,8 @@ TEST_CASE("every command's report has the one envelope, keys in the same places"
         CHECK(j["rankpool"]["version"].get<std::string>().rfind("0.", 0) == 0);
         CHECK(j["rankpool"]["git"].get<std::string>().size() >= 7);
         CHECK(j["mpi"]["library"].get<std::string>().find("Open MPI") != std::string::npos);
-        CHECK(j["mpi"]["thread_level"] == "funneled");
+        CHECK(j["mpi"]["thread_level"] == levels[0]);
+        CHECK(j["mpi"]["thread_levels"] == levels);
         CHECK(j["ranks"] == 2);
         for (const char* per_rank :
              {"hosts", "pids", "max_rss_bytes", "host_cpus", "cpus_allowed"}) {

@@ -76,3 +76,18 @@ TEST_CASE("the root works on a thread of its own only if MPI's thread level allo
     CHECK(w.note == "rank 2 only dispatches: MPI gave thread level single, and running tasks on "
                     "a thread beside the dispatcher needs funneled");
 }
+
+TEST_CASE("a rank asks for funneled only where it starts threads of its own") {
+    using rankpool::ExtraThreads;
+    using rankpool::thread_level_to_request;
+    for (const int rank : {0, 1, 3}) {
+        CAPTURE(rank);
+        CHECK(thread_level_to_request(ExtraThreads::none, rank) == ThreadLevel::single);
+        CHECK(thread_level_to_request(ExtraThreads::every_rank, rank) == ThreadLevel::funneled);
+        // The root that works runs tasks on a thread; the workers run them on their one thread.
+        CHECK(thread_level_to_request(ExtraThreads::root, rank) ==
+              (rank == 0 ? ThreadLevel::funneled : ThreadLevel::single));
+        CHECK(thread_level_to_request(ExtraThreads::root, rank, 3) ==
+              (rank == 3 ? ThreadLevel::funneled : ThreadLevel::single));
+    }
+}
