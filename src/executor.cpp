@@ -674,6 +674,8 @@ private:
         std::uint64_t retry_wire = 0;           // and what is sent for it
         std::vector<unsigned char> result;      // where its slots land
         std::vector<unsigned char> data;        // where its variable-size results land
+        std::vector<unsigned char> done_result; // the chunk that came back, while the next one
+        std::vector<unsigned char> done_data;   // is out (handle() gives it first)
         std::vector<std::byte> payloads;        // its chunk's payloads, packed, being sent
         MPI_Request payload_request = MPI_REQUEST_NULL;
         bool stopped = false;
@@ -801,7 +803,17 @@ private:
         if (any_failed) {
             comm_.recv(rank, tag_error, failures); // sent right after the result
         }
-        handle(rank, st.result.data(), st.data.data(), failures);
+        // A chunk without failures, not a retry: the rank gets its next chunk before this one's
+        // results are handled, so that it works while they are placed and delivered. (Failures
+        // decide retries and halts first; a retry's chunk lives in the rank's state.)
+        const bool give_first = !any_failed && !st.retry;
+        if (give_first) {
+            std::swap(st.result, st.done_result); // the next chunk's slots land in the other
+            std::swap(st.data, st.done_data);
+            handle(rank, st.done_result.data(), st.done_data.data(), failures, true);
+        } else {
+            handle(rank, st.result.data(), st.data.data(), failures, false);
+        }
     }
 
     /// Runs the root's chunk on this thread: alone, or when its tasks are short.
@@ -819,8 +831,9 @@ private:
 
     void handle_local() {
         ++local_chunks_;
+        // Not given first: the root's runner and its slots are the next chunk's.
         handle(o_.root, local_runner_.slots.data(), local_runner_.data.data(),
-               local_runner_.failures);
+               local_runner_.failures, false);
     }
 
     /// Whether a worker's failure that stops the run at once is waiting to be received.
@@ -845,23 +858,46 @@ private:
         return worker_of_rank_[static_cast<std::size_t>(o_.root)] >= 0;
     }
 
-    /// One chunk came back from `rank`.
+    /// A chunk that came back, as handle() reads it once its rank may hold the next one.
+    struct Done {
+        std::span<const std::uint64_t> pending;
+        std::span<const std::uint64_t> wire;
+        std::size_t first = 0;
+        bool retry = false;
+        std::uint64_t retry_pos = 0;
+    };
+
+    /// One chunk came back from `rank`. With `give_first` the rank gets its next chunk before
+    /// this one's results are handled (they must not live in the rank's state: see receive()).
     void handle(int rank, const unsigned char* slots, const unsigned char* data,
-                const std::vector<TaskFailure>& failures) {
+                const std::vector<TaskFailure>& failures, bool give_first) {
         auto& st = ranks_[static_cast<std::size_t>(rank)];
         auto& ran = summary_.tasks_per_rank[static_cast<std::size_t>(rank)];
-        std::size_t next_failure = 0; // failures come in the chunk's task order
-        if (deadline_) {
-            deadline_->finished(MPI_Wtime() - st.given_at, st.pending.size());
+        const Done d{st.pending, st.wire, st.first, st.retry, st.retry_pos};
+        if (deadline_ || dispatcher_.adaptive()) { // what the next chunk's size or hand-out needs
+            const double taken = MPI_Wtime() - st.given_at;
+            if (deadline_) {
+                deadline_->finished(taken, d.pending.size());
+            }
+            if (dispatcher_.adaptive() && !d.retry) {
+                dispatcher_.observe(d.pending.size(), taken);
+            }
         }
-        for (std::size_t k = 0; k < st.pending.size(); ++k) {
+        st.pending = {};
+        st.wire = {};
+        st.retry = false; // (a retry's index and wire stay in st until give() takes another)
+        if (give_first) {
+            give(rank);
+        }
+        std::size_t next_failure = 0; // failures come in the chunk's task order
+        for (std::size_t k = 0; k < d.pending.size(); ++k) {
             const unsigned char* s = slots + k * layout_.slot();
             const unsigned char status = s[layout_.status()];
-            const std::uint64_t pos = st.retry ? st.retry_pos : position(st.first + k);
+            const std::uint64_t pos = d.retry ? d.retry_pos : position(d.first + k);
             const TaskFailure* failure = is_failure(status) ? &failures[next_failure++] : nullptr;
             if (status != not_run) {
                 ++summary_.attempts;
-                record(rank, st, k, s, failure);
+                record(rank, d, k, s, failure);
             }
             ran += status == succeeded || is_failure(status) ? 1 : 0;
             std::span<const unsigned char> bytes; // a result, or a failed_result's bytes
@@ -873,24 +909,18 @@ private:
             if (failure != nullptr && retry(pos, rank, *failure)) {
                 continue;
             }
-            if (st.retry && status != succeeded && !is_failure(status)) {
+            if (d.retry && status != succeeded && !is_failure(status)) {
                 continue; // a retry cancelled or not run: give_up_retries counts it
             }
-            if (st.retry) {
+            if (d.retry) {
                 retries_.erase(pos);
             }
             summary_.completed += status == succeeded ? 1 : 0;
             if (failure != nullptr) {
                 fail_for_good(*failure);
             }
-            place(st.pending[k], pos, carries_result(status), bytes);
+            place(d.pending[k], pos, carries_result(status), bytes);
         }
-        if (dispatcher_.adaptive() && !st.retry) {
-            dispatcher_.observe(st.pending.size(), MPI_Wtime() - st.given_at);
-        }
-        st.pending = {};
-        st.wire = {};
-        st.retry = false;
         --busy_;
         if (o_.ordered) {
             window_.release([this](std::uint64_t pos) {
@@ -907,7 +937,9 @@ private:
         if (o_.on_chunk_end) { // the chunk's results went out: e.g. one journal record for them
             guard(0, "on_chunk_end", o_.on_chunk_end);
         }
-        give(rank);
+        if (!give_first) {
+            give(rank);
+        }
         if (!retry_queue_.empty()) {
             give_idle(); // a retry may wait for a rank that has nothing else to do
         }
@@ -930,15 +962,15 @@ private:
         window_.put(pos, ok);
     }
 
-    /// Hands the attempt of task k of `st`'s chunk to on_attempt.
-    void record(int rank, const RankState& st, std::size_t k, const unsigned char* s,
+    /// Hands the attempt of task k of chunk `d` to on_attempt.
+    void record(int rank, const Done& d, std::size_t k, const unsigned char* s,
                 const TaskFailure* failure) {
         if (layout_.record == 0 || !o_.on_attempt) {
             return;
         }
         TaskAttempt a;
-        a.index = st.pending[k];
-        a.attempt = attempt_of(st.wire[k]);
+        a.index = d.pending[k];
+        a.attempt = attempt_of(d.wire[k]);
         a.rank = rank;
         double times[2];
         std::memcpy(times, s + layout_.value, sizeof times);
