@@ -5,6 +5,7 @@
 #include <cmath>
 #include <stdexcept>
 #include <thread>
+#include <time.h>
 
 namespace rankpool {
 
@@ -16,8 +17,10 @@ bool StopToken::stop_requested() const {
         return seen_ = true;
     }
     if (probe_) {
-        const auto now = std::chrono::steady_clock::now();
-        if (now - last_probe_ >= interval_) {
+        timespec ts{};
+        clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+        const auto now = std::chrono::seconds(ts.tv_sec) + std::chrono::nanoseconds(ts.tv_nsec);
+        if (now - last_probe_ >= interval_ || last_probe_.count() == 0) {
             last_probe_ = now;
             seen_ = probe_();
         }
