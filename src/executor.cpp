@@ -552,10 +552,11 @@ std::vector<std::uint64_t> positions_by_cost(const Tasks& tasks) {
 class Master {
 public:
     Master(const boost::mpi::communicator& comm, const Tasks& tasks, const Setup& setup,
-           Layout layout, const ErasedTask& task, const ErasedSink& sink, const ExecutorOptions& o,
+           Layout layout, const ErasedTask& task, const ErasedSink& sink,
+           const ErasedRunSink& run_sink, const ExecutorOptions& o,
            const std::vector<int>& worker_of_rank)
         : comm_(comm), tasks_(tasks), layout_(layout), payloads_(setup.payloads), sink_(sink),
-          o_(o), worker_of_rank_(worker_of_rank),
+          run_sink_(run_sink), o_(o), worker_of_rank_(worker_of_rank),
           positions_(o.longest_first ? positions_by_cost(tasks) : std::vector<std::uint64_t>{}),
           dispatcher_(handout_order(),
                       static_cast<int>(std::count_if(worker_of_rank.begin(), worker_of_rank.end(),
@@ -890,9 +891,38 @@ private:
             give(rank);
         }
         std::size_t next_failure = 0; // failures come in the chunk's task order
-        for (std::size_t k = 0; k < d.pending.size(); ++k) {
+        std::size_t n_done = 0;       // tasks of the chunk handled at once (all succeeded)
+        // Results next in input order go straight to the sink, not through the store and the
+        // window: most do, and the store's pages, touched first here, cost a page fault each.
+        bool direct = o_.ordered && !layout_.variable && !d.retry && positions_.empty() &&
+                      window_.is_next(d.first);
+        std::uint64_t delivered = 0;
+        const std::size_t n = d.pending.size();
+        if (!d.retry && !layout_.variable && (layout_.record == 0 || !o_.on_attempt) &&
+            all_succeeded(slots, n)) {
+            // The common chunk: every task succeeded. Counted at once; its results go out as one
+            // run when they are next in order (or order does not matter), else they wait.
+            summary_.attempts += n;
+            ran += n;
+            summary_.completed += n;
+            if (direct || !o_.ordered) {
+                deliver_run(d.pending, slots);
+            } else {
+                for (std::size_t k = 0; k < n; ++k) {
+                    place(d.pending[k], position(d.first + k), true,
+                          {slots + k * layout_.slot(), layout_.value});
+                }
+            }
+            delivered = n;
+            n_done = n;
+        }
+        for (std::size_t k = n_done; k < n; ++k) {
             const unsigned char* s = slots + k * layout_.slot();
             const unsigned char status = s[layout_.status()];
+            if (direct && status != succeeded) { // from here on, results wait their turn
+                direct = false;
+                window_.passed(delivered);
+            }
             const std::uint64_t pos = d.retry ? d.retry_pos : position(d.first + k);
             const TaskFailure* failure = is_failure(status) ? &failures[next_failure++] : nullptr;
             if (status != not_run) {
@@ -919,7 +949,15 @@ private:
             if (failure != nullptr) {
                 fail_for_good(*failure);
             }
+            if (direct) {
+                deliver(d.pending[k], bytes);
+                ++delivered;
+                continue;
+            }
             place(d.pending[k], pos, carries_result(status), bytes);
+        }
+        if (direct) {
+            window_.passed(delivered);
         }
         --busy_;
         if (o_.ordered) {
@@ -1082,10 +1120,41 @@ private:
         guard(i, "on_result", [&] { sink_(i, bytes); });
     }
 
+    /// Passes the fixed-size results of `indices`, in its slots, to the caller's sink in order:
+    /// one erased call for them all when the caller gave a run sink.
+    void deliver_run(std::span<const std::uint64_t> indices, const unsigned char* slots) {
+        if (!run_sink_) {
+            for (std::size_t k = 0; k < indices.size(); ++k) {
+                deliver(indices[k], {slots + k * layout_.slot(), layout_.value});
+            }
+            return;
+        }
+        std::size_t done = 0;
+        guard_with([&] { return indices[done]; }, "on_result",
+                   [&] { run_sink_(indices, slots, layout_.slot(), done); });
+    }
+
+    /// Whether each of the `n` slots says succeeded.
+    [[nodiscard]] bool all_succeeded(const unsigned char* slots, std::size_t n) const {
+        const std::size_t slot = layout_.slot();
+        const std::size_t status = layout_.status();
+        for (std::size_t k = 0; k < n; ++k) {
+            if (slots[k * slot + status] != succeeded) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /// Calls one of the caller's callbacks. If it throws, the run stops as on a failed task and
     /// the exception is raised once every worker has stopped; no callback is called after that.
     template <class F>
     void guard(std::uint64_t i, const char* name, F&& f) {
+        guard_with([i] { return i; }, name, std::forward<F>(f));
+    }
+    /// guard() for a callback whose task is known only once it threw: index() names it.
+    template <class I, class F>
+    void guard_with(I&& index, const char* name, F&& f) {
         if (sink_error_) {
             return;
         }
@@ -1100,7 +1169,7 @@ private:
                 what = e.what();
             } catch (...) {
             }
-            sink_error_text_ = std::string(name) + " for task " + std::to_string(i) +
+            sink_error_text_ = std::string(name) + " for task " + std::to_string(index()) +
                                " failed on rank " + std::to_string(o_.root) + " (" +
                                processor_name() + "): " + what;
             stop_early();
@@ -1143,6 +1212,7 @@ private:
     Layout layout_;
     bool payloads_;
     const ErasedSink& sink_;
+    const ErasedRunSink& run_sink_;
     const ExecutorOptions& o_;
     const std::vector<int>& worker_of_rank_;
     std::vector<std::uint64_t> positions_; // hand-out order -> position; empty: the same
@@ -1216,7 +1286,7 @@ void gather_overhead(const boost::mpi::communicator& comm, int root, const RankO
 
 ExecutionSummary execute_erased(const boost::mpi::communicator& comm, const Tasks& tasks,
                                 ResultFormat format, const ErasedTask& task, const ErasedSink& sink,
-                                const ExecutorOptions& options) {
+                                const ErasedRunSink& run_sink, const ExecutorOptions& options) {
     const Setup setup = agree(comm, tasks, options);
     const boost::mpi::communicator ex(comm, boost::mpi::comm_duplicate);
     // Worker numbers: every rank but a root that only dispatches.
@@ -1233,7 +1303,7 @@ ExecutionSummary execute_erased(const boost::mpi::communicator& comm, const Task
     std::string sink_error_text;
     RankOverhead mine;
     if (ex.rank() == options.root) {
-        Master master(ex, tasks, setup, layout, task, sink, options, worker_of_rank);
+        Master master(ex, tasks, setup, layout, task, sink, run_sink, options, worker_of_rank);
         summary = master.run();
         mine = master.root_overhead();
         sink_error = master.sink_error();

@@ -168,10 +168,17 @@ struct ResultOut {
 using ErasedTask = std::function<void(const TaskContext& context, const ResultOut& out)>;
 /// Receives a result's bytes on the root.
 using ErasedSink = std::function<void(std::uint64_t index, std::span<const unsigned char> result)>;
+/// Receives a run of fixed-size results on the root, one on_result call each but one erased call
+/// for the run: the result of task indices[k] is at slots + k * stride. `done` counts the calls
+/// that returned, so that an exception names its task.
+using ErasedRunSink =
+    std::function<void(std::span<const std::uint64_t> indices, const unsigned char* slots,
+                       std::size_t stride, std::size_t& done)>;
 
+/// `run_sink` may be empty (variable-size results): every result then goes through `sink`.
 ExecutionSummary execute_erased(const boost::mpi::communicator& comm, const Tasks& tasks,
                                 ResultFormat format, const ErasedTask& task, const ErasedSink& sink,
-                                const ExecutorOptions& options);
+                                const ErasedRunSink& run_sink, const ExecutorOptions& options);
 
 /// Calls a task in whichever form it takes: task(index, stop), task(index) or task(context).
 template <class F>
@@ -259,7 +266,7 @@ ExecutionSummary execute(const boost::mpi::communicator& comm, const Tasks& task
             using Elem = typename View::value_type;
             on_result(i, View(reinterpret_cast<const Elem*>(bytes.data()), bytes.size()));
         };
-        return detail::execute_erased(comm, tasks, {0, true}, erased, sink, options);
+        return detail::execute_erased(comm, tasks, {0, true}, erased, sink, {}, options);
     } else if constexpr (std::is_trivially_copyable_v<R>) {
         const detail::ErasedTask erased = [&task](const TaskContext& c,
                                                   const detail::ResultOut& out) {
@@ -272,7 +279,17 @@ ExecutionSummary execute(const boost::mpi::communicator& comm, const Tasks& task
             std::memcpy(&r, bytes.data(), sizeof(R));
             on_result(i, r);
         };
-        return detail::execute_erased(comm, tasks, {sizeof(R), false}, erased, sink, options);
+        const detail::ErasedRunSink run_sink = [&on_result](std::span<const std::uint64_t> indices,
+                                                            const unsigned char* slots,
+                                                            std::size_t stride, std::size_t& done) {
+            for (; done < indices.size(); ++done) {
+                R r;
+                std::memcpy(&r, slots + done * stride, sizeof(R));
+                on_result(indices[done], r);
+            }
+        };
+        return detail::execute_erased(comm, tasks, {sizeof(R), false}, erased, sink, run_sink,
+                                      options);
     } else {
         return {}; // unreachable: the static_assert above has failed
     }

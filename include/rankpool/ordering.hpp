@@ -33,6 +33,13 @@ public:
         }
     }
 
+    /// Whether task i is the next to release, so that a caller holding the results of i, i+1,
+    /// ... may hand them out itself, in order, and then say so with passed().
+    [[nodiscard]] bool is_next(std::uint64_t i) const noexcept { return !halted_ && next_ == i; }
+    /// The caller released the next `count` tasks itself (see is_next): release() goes on after
+    /// them.
+    void passed(std::uint64_t count) noexcept { next_ += count; }
+
     /// Index of the next task to release (== n once all were released or skipped).
     [[nodiscard]] std::uint64_t next() const noexcept { return next_; }
     /// True once a failure stopped the window for good.

@@ -157,6 +157,29 @@ TEST_CASE("the ordering window releases in input order as soon as it can") {
     CHECK(w.next() == 5);
 }
 
+TEST_CASE("results next in order may pass the window; the window goes on after them") {
+    OrderedWindow w(6, false);
+    std::vector<std::uint64_t> out;
+    const auto emit = [&](std::uint64_t i) { out.push_back(i); };
+    w.put(4, true); // waits for 0..3
+    CHECK(w.is_next(0));
+    CHECK_FALSE(w.is_next(1));
+    w.passed(2); // the caller released 0 and 1 itself
+    CHECK(w.next() == 2);
+    CHECK(w.is_next(2));
+    w.put(3, true);
+    w.release(emit);
+    CHECK(out.empty()); // 2 is still out
+    w.put(2, true);
+    w.release(emit);
+    CHECK(out == std::vector<std::uint64_t>{2, 3, 4});
+    CHECK(w.is_next(5));
+    w.put(5, false);
+    w.release(emit);
+    CHECK(w.halted());
+    CHECK_FALSE(w.is_next(6)); // a halted window passes nothing
+}
+
 TEST_CASE("a failed task halts the window, or is skipped when keeping going") {
     std::vector<std::uint64_t> out;
     const auto emit = [&](std::uint64_t i) { out.push_back(i); };
