@@ -175,6 +175,7 @@ uint128 scheduled_squares(const boost::mpi::communicator& comm, const SquaresOpt
     r.stopped_by = comm.rank() == 0 && flag != nullptr && r.completed < o.n ? flag->load() : 0;
     boost::mpi::broadcast(comm, r.stopped_by, 0);
     t.total = summary.makespan;
+    r.summary = summary;
     return sum;
 }
 
@@ -258,6 +259,7 @@ nlohmann::ordered_json to_json(const SquaresReport& r) {
     if (r.options.schedule) {
         j["detail"]["chunksize"] = squares_chunksize(r.options, r.ranks);
         j["detail"]["stopped_by"] = r.stopped_by;
+        j["detail"]["overhead"] = overhead_json(r.summary);
         j["results"]["completed"] = r.completed;
         j["results"]["journaled"] = r.journaled;
     }
@@ -294,6 +296,9 @@ std::vector<std::string> to_text(const SquaresReport& r) {
                       r.seconds.scatter, r.seconds.compute, r.seconds.gather, r.seconds.total);
     }
     lines.emplace_back(line);
+    if (auto overhead = overhead_text(r.summary); r.options.schedule && !overhead.empty()) {
+        lines.push_back(std::move(overhead));
+    }
     if (r.stopped_by != 0) {
         std::snprintf(line, sizeof line, "stopped: %llu of %llu squares done",
                       static_cast<unsigned long long>(r.completed),

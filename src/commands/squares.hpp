@@ -13,6 +13,7 @@
 
 #include "rankpool/attempt.hpp"
 #include "rankpool/checksum.hpp"
+#include "rankpool/executor.hpp"
 #include "rankpool/schedule.hpp"
 #include "rankpool/timing.hpp"
 
@@ -69,6 +70,7 @@ struct SquaresReport {
     std::uint64_t journaled = 0;      ///< squares taken from the journal, not computed again
     std::uint64_t completed = 0;      ///< squares known at the end (scheduled path), journaled too
     int stopped_by = 0;               ///< the stop signal that ended the run early (0: none)
+    ExecutionSummary summary;         ///< the executor's, with its overhead (scheduled path)
 
     [[nodiscard]] bool ok() const { return checksum == expected; }
 };

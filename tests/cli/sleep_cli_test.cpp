@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
 
+#include "overhead_check.hpp"
 #include "run.hpp"
 
 using rankpool::test::check_refusals;
@@ -162,37 +163,7 @@ TEST_CASE("the overhead breakdown: detail.overhead in JSON, one 'overhead:' line
         CAPTURE(ranks);
         const auto r = run_rankpool(ranks, {"sleep", "0", "--repeat", "300", "--json"});
         REQUIRE(r.exit_code == 0);
-        const auto j = nlohmann::json::parse(r.out);
-        const auto& d = j["detail"];
-        const auto& o = d["overhead"];
-        REQUIRE(o["ranks"].size() == static_cast<std::size_t>(ranks));
-        std::uint64_t tasks = 0;
-        std::uint64_t chunks = 0;
-        std::uint64_t messages = 0;
-        std::uint64_t bytes = 0;
-        for (int k = 0; k < ranks; ++k) {
-            const auto& rk = o["ranks"][static_cast<std::size_t>(k)];
-            CHECK(rk["rank"] == k);
-            CHECK(rk["busy"].get<double>() >= 0);
-            CHECK(rk["waiting"].get<double>() >= 0);
-            CHECK(rk["tasks"] == d["tasks_per_rank"][static_cast<std::size_t>(k)]);
-            tasks += rk["tasks"].get<std::uint64_t>();
-            chunks += rk["chunks"].get<std::uint64_t>();
-            messages += rk["messages"].get<std::uint64_t>();
-            bytes += rk["bytes"].get<std::uint64_t>();
-        }
-        CHECK(tasks == 300);
-        CHECK(chunks == d["chunks"].get<std::uint64_t>());
-        CHECK(o["messages"].get<std::uint64_t>() == messages);
-        CHECK(o["bytes"].get<std::uint64_t>() == bytes);
-        CHECK(o["dispatching"].get<double>() >= 0);
-        CHECK(o["inline_chunks"].get<std::uint64_t>() <=
-              o["ranks"][0]["chunks"].get<std::uint64_t>());
-        if (ranks > 1) {
-            CHECK(bytes > 0);
-        } else {
-            CHECK(bytes == 0);
-        }
+        rankpool::test::check_overhead(nlohmann::json::parse(r.out)["detail"], 300, ranks);
     }
     const auto text = run_rankpool(2, {"sleep", "0", "--repeat", "10", "--quiet"});
     CHECK(text.exit_code == 0);

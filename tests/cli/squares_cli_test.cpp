@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
 
+#include "overhead_check.hpp"
 #include "run.hpp"
 
 using rankpool::test::check_refusals;
@@ -169,6 +170,22 @@ TEST_CASE("squares --schedule: every schedule gives the same results through the
             }
         }
     }
+}
+
+TEST_CASE("squares --schedule: the executor's overhead breakdown, in JSON and in text") {
+    for (const int ranks : {1, 2, 3}) {
+        CAPTURE(ranks);
+        const auto r = run_rankpool(ranks, {"squares", "1000", "--schedule", "dynamic", "--json"});
+        REQUIRE(r.exit_code == 0);
+        rankpool::test::check_overhead(nlohmann::json::parse(r.out)["detail"], 1000, ranks);
+    }
+    const auto text = run_rankpool(2, {"squares", "1000", "--schedule", "guided"});
+    CHECK(text.exit_code == 0);
+    CHECK(count_lines_with(text.out, "overhead: rank 0 dispatching ") == 1);
+    // The collective path runs no executor: no breakdown.
+    const auto collective = run_rankpool(2, {"squares", "1000", "--json"});
+    CHECK(nlohmann::json::parse(collective.out)["detail"].contains("overhead") == false);
+    CHECK(count_lines_with(run_rankpool(2, {"squares", "1000"}).out, "overhead:") == 0);
 }
 
 TEST_CASE("squares --schedule: Pool.map's default chunk size, and bad combinations") {
