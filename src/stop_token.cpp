@@ -3,9 +3,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <ctime>
 #include <stdexcept>
 #include <thread>
-#include <time.h>
 
 namespace rankpool {
 
