@@ -24,6 +24,7 @@ static_assert(std::atomic<int>::is_always_lock_free, "the handler stores into it
 // (formatted when the watch starts: the handler only writes them).
 std::atomic<bool> g_grace_armed{false};
 timer_t g_grace_timer{};
+struct sigaction g_alarm_before {}; // SIGALRM's action before the watch, put back after it
 itimerspec g_grace_after{};
 constexpr int stop_signals[] = {SIGTERM, SIGINT, SIGUSR1};
 constexpr std::size_t grace_line_max = 256;
@@ -120,7 +121,7 @@ GraceWatch::GraceWatch(double grace, bool speaks) {
     struct sigaction sa {};
     sa.sa_handler = on_grace_over;
     sigemptyset(&sa.sa_mask);
-    sigaction(SIGALRM, &sa, nullptr);
+    sigaction(SIGALRM, &sa, &g_alarm_before);
     sigevent ev{};
     ev.sigev_notify = SIGEV_SIGNAL;
     ev.sigev_signo = SIGALRM;
@@ -143,6 +144,7 @@ GraceWatch::GraceWatch(double grace, bool speaks) {
 GraceWatch::~GraceWatch() {
     g_grace_armed.store(false);
     timer_delete(g_grace_timer);
+    sigaction(SIGALRM, &g_alarm_before, nullptr);
 }
 
 } // namespace rankpool::cli

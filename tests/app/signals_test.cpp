@@ -14,6 +14,7 @@ namespace {
 
 struct Child {
     int exit_code = -1; ///< -1: killed by a signal
+    int signal = 0;     ///< the signal that killed it, 0 if none
     std::string err;
 };
 
@@ -42,6 +43,7 @@ Child in_child(F body) {
     int status = 0;
     REQUIRE(::waitpid(pid, &status, 0) == pid);
     c.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    c.signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
     return c;
 }
 
@@ -93,5 +95,16 @@ TEST_CASE("GraceWatch: no stop, no end") {
         ::usleep(100'000);
     });
     CHECK(c.exit_code == 7);
+    CHECK(c.err.empty());
+}
+
+TEST_CASE("GraceWatch: once it ends, SIGALRM does what it did before") {
+    const auto c = in_child([] {
+        rankpool::cli::install_stop_handlers();
+        { const rankpool::cli::GraceWatch watch(10, true); }
+        ::raise(SIGALRM); // its default action again: the process ends by it
+    });
+    CHECK(c.exit_code == -1);
+    CHECK(c.signal == SIGALRM);
     CHECK(c.err.empty());
 }
