@@ -873,7 +873,6 @@ private:
     void handle(int rank, const unsigned char* slots, const unsigned char* data,
                 const std::vector<TaskFailure>& failures, bool give_first) {
         auto& st = ranks_[static_cast<std::size_t>(rank)];
-        auto& ran = summary_.tasks_per_rank[static_cast<std::size_t>(rank)];
         const Done d{st.pending, st.wire, st.first, st.retry, st.retry_pos};
         if (deadline_ || dispatcher_.adaptive()) { // what the next chunk's size or hand-out needs
             const double taken = MPI_Wtime() - st.given_at;
@@ -890,39 +889,66 @@ private:
         if (give_first) {
             give(rank);
         }
-        std::size_t next_failure = 0; // failures come in the chunk's task order
-        std::size_t n_done = 0;       // tasks of the chunk handled at once (all succeeded)
-        // Results next in input order go straight to the sink, not through the store and the
-        // window: most do, and the store's pages, touched first here, cost a page fault each.
-        bool direct = o_.ordered && !layout_.variable && !d.retry && positions_.empty() &&
-                      window_.is_next(d.first);
-        std::uint64_t delivered = 0;
-        const std::size_t n = d.pending.size();
-        if (!d.retry && !layout_.variable && (layout_.record == 0 || !o_.on_attempt) &&
-            all_succeeded(slots, n)) {
-            // The common chunk: every task succeeded. Counted at once; its results go out as one
-            // run when they are next in order (or order does not matter), else they wait.
-            summary_.attempts += n;
-            ran += n;
-            summary_.completed += n;
-            if (direct || !o_.ordered) {
-                deliver_run(d.pending, slots);
-            } else {
-                for (std::size_t k = 0; k < n; ++k) {
-                    place(d.pending[k], position(d.first + k), true,
-                          {slots + k * layout_.slot(), layout_.value});
-                }
-            }
-            delivered = n;
-            n_done = n;
+        if (!d.retry && run_sink_ && (layout_.record == 0 || !o_.on_attempt) &&
+            all_succeeded(slots, d.pending.size())) {
+            take_succeeded(rank, d, slots);
+        } else {
+            take_each(rank, d, slots, data, failures);
         }
-        for (std::size_t k = n_done; k < n; ++k) {
+        --busy_;
+        if (o_.ordered) {
+            window_.release([this](std::uint64_t pos) {
+                const std::uint64_t i = tasks_.index_at(pos);
+                if (layout_.variable) {
+                    const auto it = waiting_.find(pos);
+                    deliver(i, it->second);
+                    waiting_.erase(it);
+                } else {
+                    deliver(i, {store_.data() + pos * layout_.value, layout_.value});
+                }
+            });
+        }
+        if (o_.on_chunk_end) { // the chunk's results went out: e.g. one journal record for them
+            guard(0, "on_chunk_end", o_.on_chunk_end);
+        }
+        if (!give_first) {
+            give(rank);
+        }
+        if (!retry_queue_.empty()) {
+            give_idle(); // a retry may wait for a rank that has nothing else to do
+        }
+    }
+
+    /// The common chunk: fixed-size results, no attempt records, every task succeeded. Counted at
+    /// once; its results go to the sink as one run when they are next in input order (most are)
+    /// or order does not matter, else they wait in the store like any result. (The store's
+    /// fresh pages cost a page fault each.)
+    void take_succeeded(int rank, const Done& d, const unsigned char* slots) {
+        const std::size_t n = d.pending.size();
+        summary_.attempts += n;
+        summary_.tasks_per_rank[static_cast<std::size_t>(rank)] += n;
+        summary_.completed += n;
+        if (!o_.ordered || (positions_.empty() && window_.is_next(d.first))) {
+            deliver_run(d.pending, slots);
+            if (o_.ordered) {
+                window_.passed(n);
+            }
+            return;
+        }
+        for (std::size_t k = 0; k < n; ++k) {
+            place(d.pending[k], position(d.first + k), true,
+                  {slots + k * layout_.slot(), layout_.value});
+        }
+    }
+
+    /// Any other chunk, task by task: attempt records, retries, failures and the halt policy.
+    void take_each(int rank, const Done& d, const unsigned char* slots, const unsigned char* data,
+                   const std::vector<TaskFailure>& failures) {
+        auto& ran = summary_.tasks_per_rank[static_cast<std::size_t>(rank)];
+        std::size_t next_failure = 0; // failures come in the chunk's task order
+        for (std::size_t k = 0; k < d.pending.size(); ++k) {
             const unsigned char* s = slots + k * layout_.slot();
             const unsigned char status = s[layout_.status()];
-            if (direct && status != succeeded) { // from here on, results wait their turn
-                direct = false;
-                window_.passed(delivered);
-            }
             const std::uint64_t pos = d.retry ? d.retry_pos : position(d.first + k);
             const TaskFailure* failure = is_failure(status) ? &failures[next_failure++] : nullptr;
             if (status != not_run) {
@@ -949,37 +975,7 @@ private:
             if (failure != nullptr) {
                 fail_for_good(*failure);
             }
-            if (direct) {
-                deliver(d.pending[k], bytes);
-                ++delivered;
-                continue;
-            }
             place(d.pending[k], pos, carries_result(status), bytes);
-        }
-        if (direct) {
-            window_.passed(delivered);
-        }
-        --busy_;
-        if (o_.ordered) {
-            window_.release([this](std::uint64_t pos) {
-                const std::uint64_t i = tasks_.index_at(pos);
-                if (layout_.variable) {
-                    const auto it = waiting_.find(pos);
-                    deliver(i, it->second);
-                    waiting_.erase(it);
-                } else {
-                    deliver(i, {store_.data() + pos * layout_.value, layout_.value});
-                }
-            });
-        }
-        if (o_.on_chunk_end) { // the chunk's results went out: e.g. one journal record for them
-            guard(0, "on_chunk_end", o_.on_chunk_end);
-        }
-        if (!give_first) {
-            give(rank);
-        }
-        if (!retry_queue_.empty()) {
-            give_idle(); // a retry may wait for a rank that has nothing else to do
         }
     }
 
@@ -1120,15 +1116,9 @@ private:
         guard(i, "on_result", [&] { sink_(i, bytes); });
     }
 
-    /// Passes the fixed-size results of `indices`, in its slots, to the caller's sink in order:
-    /// one erased call for them all when the caller gave a run sink.
+    /// Passes the fixed-size results of `indices`, in its slots, to the caller's run sink in
+    /// order: one erased call for them all.
     void deliver_run(std::span<const std::uint64_t> indices, const unsigned char* slots) {
-        if (!run_sink_) {
-            for (std::size_t k = 0; k < indices.size(); ++k) {
-                deliver(indices[k], {slots + k * layout_.slot(), layout_.value});
-            }
-            return;
-        }
         std::size_t done = 0;
         guard_with([&] { return indices[done]; }, "on_result",
                    [&] { run_sink_(indices, slots, layout_.slot(), done); });

@@ -20,7 +20,7 @@ bool StopToken::stop_requested() const {
         timespec ts{};
         clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
         const auto now = std::chrono::seconds(ts.tv_sec) + std::chrono::nanoseconds(ts.tv_nsec);
-        if (now - last_probe_ >= interval_ || last_probe_.count() == 0) {
+        if (now - last_probe_ >= interval_) { // the first time too: the clock counts from boot
             last_probe_ = now;
             seen_ = probe_();
         }

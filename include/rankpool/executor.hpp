@@ -175,7 +175,7 @@ using ErasedRunSink =
     std::function<void(std::span<const std::uint64_t> indices, const unsigned char* slots,
                        std::size_t stride, std::size_t& done)>;
 
-/// `run_sink` may be empty (variable-size results): every result then goes through `sink`.
+/// `run_sink` is empty for variable-size results: every result then goes through `sink`.
 ExecutionSummary execute_erased(const boost::mpi::communicator& comm, const Tasks& tasks,
                                 ResultFormat format, const ErasedTask& task, const ErasedSink& sink,
                                 const ErasedRunSink& run_sink, const ExecutorOptions& options);

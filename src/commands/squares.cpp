@@ -149,7 +149,7 @@ uint128 scheduled_squares(const boost::mpi::communicator& comm, const SquaresOpt
         tasks.only(todo);
         eo.on_chunk_end = [&journal] { journal->end_chunk(); };
     }
-    const auto summary = with_item_function(o, [&](auto f) {
+    auto summary = with_item_function(o, [&](auto f) {
         return execute(
             comm, tasks, f,
             [&](std::uint64_t i, std::uint64_t v) {
@@ -175,7 +175,7 @@ uint128 scheduled_squares(const boost::mpi::communicator& comm, const SquaresOpt
     r.stopped_by = comm.rank() == 0 && flag != nullptr && r.completed < o.n ? flag->load() : 0;
     boost::mpi::broadcast(comm, r.stopped_by, 0);
     t.total = summary.makespan;
-    r.summary = summary;
+    r.summary = std::move(summary);
     return sum;
 }
 
