@@ -749,11 +749,14 @@ private:
             }
             return;
         }
+        // The chunk goes out first and its result's receive is posted while the worker runs it,
+        // as the C loop posts its receive after its send: the posting is off the round trip. (A
+        // result that comes before its receive waits in Open MPI's queue until it is posted.)
+        MPI_Send(st.wire.data(), static_cast<int>(st.wire.size()), MPI_UINT64_T, rank, tag_tasks,
+                 comm_);
         st.result.resize(chunk.size() * layout_.slot());
         MPI_Irecv(st.result.data(), count_of(st.result.size()), MPI_BYTE, rank, tag_result, comm_,
                   &requests_[static_cast<std::size_t>(rank)]);
-        MPI_Send(st.wire.data(), static_cast<int>(st.wire.size()), MPI_UINT64_T, rank, tag_tasks,
-                 comm_);
         traffic_.sent(st.wire.size() * sizeof(std::uint64_t));
         if (payloads_) {
             send_payloads(rank, chunk);
