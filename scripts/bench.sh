@@ -17,7 +17,9 @@
 #   --ranks "R ..."       squares rank counts (default "1 2")
 #   --inputs "I ..."      squares input modes (default "range array")
 #   --startup-n N         N of `rankpool squares N` in startup (default 100)
-#   --tasks T             dispatch tasks (default 100000)
+#   --tasks T             dispatch tasks (default 1000000: the first ~0.1 s after a launch is
+#                         slower on this VM, as a C loop that waits first shows; 10^6 tasks
+#                         make that a few percent of the run, 10^5 made it up to half)
 #   --dispatch-ranks "R ..."  dispatch rank counts, master included (default "2 4")
 #   --chunk-tasks T       chunks' zero-work tasks (default 1000000)
 #   --chunk-mean S        chunks' mean task length in seconds, uniform and exponential (0.005)
@@ -47,7 +49,7 @@ sizes="1000000 10000000 100000000"
 ranks_list="1 2"
 inputs="range array"
 startup_n=100
-tasks=100000
+tasks=1000000
 dispatch_ranks="2 4"
 chunk_tasks=1000000
 chunk_mean=0.005
@@ -214,7 +216,8 @@ bench_dispatch() {
     echo '```'
     echo "rankpool:  ${env_prefix}$mpirun -np R $rankpool sleep 0 --repeat $tasks --chunksize 1 --quiet --json [--root-dispatches-only]"
     echo "reference: ${env_prefix}$mpirun -np R $ref_dir/dispatch_ref $tasks"
-    echo "R in: $dispatch_ranks (--oversubscribe above $cores ranks); $reps interleaved pairs"
+    echo "polling:   ${env_prefix}$mpirun -np R $ref_dir/dispatch_ref $tasks single poll"
+    echo "R in: $dispatch_ranks (--oversubscribe above $cores ranks); $reps interleaved triples"
     echo "us/task = makespan / tasks (rankpool), seconds / tasks (dispatch_ref)"
     echo "rank 0 ran: its share of the tasks (in brackets: of its chunks, the share run inline)"
     echo '```'
@@ -234,6 +237,10 @@ bench_dispatch() {
                 run dispatch "$key" rankpool "${LAUNCH[@]}" "$rankpool" sleep 0 --repeat \
                     "$tasks" --chunksize 1 --quiet --json "${extra[@]}"
                 run dispatch "$key" reference "${LAUNCH[@]}" "$ref_dir/dispatch_ref" "$tasks"
+                # the C loop waiting as the executor does: what polling costs on its own
+                [ "$mode" = dispatches ] &&
+                    run dispatch "$key" polling "${LAUNCH[@]}" "$ref_dir/dispatch_ref" "$tasks" \
+                        single poll
             done
         done
     done

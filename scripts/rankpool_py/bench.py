@@ -129,18 +129,19 @@ def report_startup(cells: dict[str, dict[str, Runs]]) -> None:
 def report_dispatch(cells: dict[str, dict[str, Runs]]) -> None:
     print(
         "| ranks | rank 0 | rankpool workers | tasks | rankpool us/task "
-        "| dispatch_ref us/task | ratio | rankpool makespan s | dispatch_ref s "
-        "| rank 0 ran (inline) |"
+        "| dispatch_ref us/task | ratio | C polling us/task | ratio to polling "
+        "| rankpool makespan s | dispatch_ref s | rank 0 ran (inline) |"
     )
-    print("|---:|---|---:|---:|---:|---:|---:|---:|---:|---|")
+    print("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
     for key, sides in cells.items():
         p = params(key)
         rp, ref = sides["rankpool"], sides["reference"]
+        poll = sides.get("polling", [])  # dispatch_ref ... poll: rank 0 dispatching only
         for _, j in rp:
             r = normalize(j) if "command" in j else None
             if r is None or r.count != int(p["tasks"]) or "total" not in r.seconds:
                 sys.exit(f"bench: rankpool sleep {key}: unexpected JSON: {j}")
-        for _, j in ref:
+        for _, j in ref + poll:
             if j.get("ok") is not True:
                 sys.exit(f"bench: dispatch_ref {key}: check failed: {j}")
         spans = [normalize(j).seconds["total"] for _, j in rp]
@@ -150,10 +151,12 @@ def report_dispatch(cells: dict[str, dict[str, Runs]]) -> None:
         us_ref = med([j["us_per_task"] for _, j in ref])
         r = int(p["ranks"])
         workers = r - 1 if p["rank0"] == "dispatches" else r
+        us_poll = med([j["us_per_task"] for _, j in poll]) if poll else 0.0
         print(
-            f"| {r} | {p['rank0']} | {workers} | {int(p['tasks']):,} | {us_rp:.2f} "
-            f"| {us_ref:.2f} | **{ratio(us_rp, us_ref)}** | {span_rp:.4f} | {span_ref:.4f} "
-            f"| {root_share(rp, int(p['tasks']))} |"
+            f"| {r} | {p['rank0']} | {workers} | {int(p['tasks']):,} | {us_rp:.3f} "
+            f"| {us_ref:.3f} | **{ratio(us_rp, us_ref)}** "
+            f"| {f'{us_poll:.3f}' if poll else '-'} | {ratio(us_rp, us_poll) if poll else '-'} "
+            f"| {span_rp:.4f} | {span_ref:.4f} | {root_share(rp, int(p['tasks']))} |"
         )
 
 

@@ -2,11 +2,12 @@
 
 Constants: point-to-point latency and bandwidth (tests/reference/pingpong_ref at 2 ranks, the
 Hockney fit of perf.fit_latency_bandwidth), the executor's dispatch cost (rankpool sleep 0
---repeat 100000 --chunksize 1 --root-dispatches-only --quiet at 2 ranks: makespan / tasks, one
-round trip a task) and the compute cost per item (rankpool squares N at 1 rank: compute / N; --work K too when the binary has it). The predictions
-are perf.squares_phases and perf.executor_time at 1 .. --max-ranks ranks, set beside measured
-sweeps at the rank counts this machine has. Writes DIR/model.json, DIR/predictions.csv and
-DIR/model.png/.svg; prints the constants and a table.
+--repeat 1000000 --chunksize 1 --root-dispatches-only --quiet at 2 ranks: makespan / tasks, one
+round trip a task; 10^6 tasks, as the first ~0.1 s after a launch runs slower here) and the
+compute cost per item (rankpool squares N at 1 rank: compute / N; --work K too when the binary
+has it). The predictions are perf.squares_phases and perf.executor_time at 1 .. --max-ranks
+ranks, set beside measured sweeps at the rank counts this machine has. Writes DIR/model.json,
+DIR/predictions.csv and DIR/model.png/.svg; prints the constants and a table.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from .errors import RunError, UsageError
 from .reports import Report, last_json_line, normalize
 from .sweep import Config, child_env, local_cores, parse_ranks, run_once, run_sweep
 
-DISPATCH_TASKS = 100_000
+DISPATCH_TASKS = 1_000_000
 PROBE_WORK = 100  # squares --work K measured beside plain squares when the binary has it
 EQUATIONS = {
     "squares": "T(p) = scatter + compute + gather; scatter = a*ceil(log2 p); "
