@@ -1,5 +1,5 @@
 // A command's journal: opened on the root, with every rank learning whether that worked, and the
-// end of a resumable run.
+// end of a resumable run (a stop signal's or the deadline's).
 #pragma once
 
 #include <atomic>
@@ -10,6 +10,7 @@
 #include <boost/mpi/collectives/broadcast.hpp>
 #include <boost/mpi/communicator.hpp>
 
+#include "rankpool/deadline.hpp"
 #include "rankpool/errors.hpp"
 #include "rankpool/executor.hpp"
 #include "rankpool/journal.hpp"
@@ -59,6 +60,28 @@ inline int finish_resumable(const boost::mpi::communicator& comm, int root, Jour
     int stopped_by = comm.rank() == root && flag != nullptr && done < n ? flag->load() : 0;
     boost::mpi::broadcast(comm, stopped_by, root);
     return stopped_by;
+}
+
+/// A report's stopped_by when the executor's deadline stopped the run: SIGALRM's number, so that
+/// its exit code (128 + it, 142) follows the stopped-by-a-signal convention.
+inline constexpr int stopped_by_deadline = 14;
+
+/// The end of a run with a deadline, after finish_resumable, collective: `stopped_by` as that
+/// returned it, or stopped_by_deadline on every rank when no signal stopped the run, the deadline
+/// stopped handing out tasks (s.deadline_stopped on the root) and tasks were left undone (`done`,
+/// what counts as done on the root, is under s.tasks).
+inline int deadline_stop(const boost::mpi::communicator& comm, int root, int stopped_by,
+                         const ExecutionSummary& s, std::uint64_t done) {
+    int by_deadline =
+        comm.rank() == root && stopped_by == 0 && s.deadline_stopped && done < s.tasks ? 1 : 0;
+    boost::mpi::broadcast(comm, by_deadline, root);
+    return by_deadline != 0 ? stopped_by_deadline : stopped_by;
+}
+
+/// The report's line for a run the deadline (Unix seconds) stopped.
+inline std::string deadline_stop_line(double deadline) {
+    return "stopped by --deadline " + local_time_text(deadline) +
+           ": the tasks left could not have finished before it";
 }
 
 } // namespace rankpool::commands

@@ -224,12 +224,8 @@ SleepReport run_sleep(const boost::mpi::communicator& comm, const SleepOptions& 
     r.stopped_by = finish_resumable(comm, o.executor.root, resume ? &resume->writer : nullptr,
                                     r.journaled, r.summary, n, o.executor.stop_requested, false);
     boost::mpi::broadcast(comm, r.untried, o.executor.root);
-    int deadline_stop =
-        root && r.stopped_by == 0 && r.summary.deadline_stopped && r.summary.completed < n ? 1 : 0;
-    boost::mpi::broadcast(comm, deadline_stop, o.executor.root);
-    if (deadline_stop != 0) {
-        r.stopped_by = stopped_by_deadline;
-    }
+    r.stopped_by =
+        deadline_stop(comm, o.executor.root, r.stopped_by, r.summary, r.summary.completed);
     if (root) {
         sink.end();
     }
@@ -341,8 +337,7 @@ std::vector<std::string> to_text(const SleepReport& r) {
         lines.push_back(std::move(l));
     }
     if (r.stopped_by == stopped_by_deadline) {
-        lines.push_back("stopped by --deadline " + local_time_text(o.executor.deadline) +
-                        ": the tasks left could not have finished before it");
+        lines.push_back(deadline_stop_line(o.executor.deadline));
     }
     if (s.failed > 0 || s.completed < s.tasks) {
         std::snprintf(line, sizeof line, "completed %llu of %llu tasks, %llu failed",

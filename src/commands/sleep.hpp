@@ -11,6 +11,7 @@
 
 #include "rankpool/executor.hpp"
 
+#include "journal_open.hpp" // stopped_by_deadline
 #include "sink.hpp"
 
 namespace rankpool::commands {
@@ -35,10 +36,6 @@ struct SleepOptions {
     [[nodiscard]] std::uint64_t tasks() const { return seconds.size() * repeat; }
     [[nodiscard]] double cost(std::uint64_t i) const { return seconds[i % seconds.size()]; }
 };
-
-/// SleepReport::stopped_by when executor.deadline stopped the run: SIGALRM's number, so that
-/// its exit code (128 + it, 142) follows the stopped-by-a-signal convention.
-inline constexpr int stopped_by_deadline = 14;
 
 /// What a sleep run did: a value with a text and a JSON view.
 struct SleepReport {
