@@ -9,6 +9,7 @@
 #include "app.hpp"
 #include "commands/run.hpp"
 #include "commands/shell_task.hpp"
+#include "deadline_cli.hpp"
 #include "output.hpp"
 #include "signals.hpp"
 #include "watch.hpp"
@@ -24,6 +25,7 @@ struct RunArgs {
     std::string timeout;
     std::string results_dir;
     std::string journal;
+    std::string deadline;
     WatchArgs watch; ///< --retries, --halt, --joblog, --progress, --no-progress
     bool unordered = false;
     bool summary = false;
@@ -47,6 +49,8 @@ RunOptions validate(const RunArgs& a, const std::vector<std::string>& words) {
     o.executor.ordered = !a.unordered;
     o.executor.halt = HaltPolicy::never(); // every task runs unless --halt says otherwise
     o.journal = a.journal;
+    check_deadline(a.deadline);
+    o.deadline = a.deadline;
     return o;
 }
 
@@ -77,6 +81,7 @@ void report_failures(const RunReport& r, Output& out) {
 
 int run(const boost::mpi::communicator& comm, RunOptions o, ProgressMode progress,
         const std::string& joblog, Output& out) {
+    o.executor.deadline = resolve_deadline(comm, o.executor.root, o.deadline); // collective
     const RunItems items = share_items(comm, o); // collective; a file rank 0 cannot read: exit 2
     RunWatch watch(comm, o.executor.root, joblog, progress,
                    [&items](std::uint64_t i) { return items.items[i]; });
@@ -150,7 +155,8 @@ printed): --retries runs it again, on another rank when there is one; every task
 the exit code is 1. --journal FILE keeps each successful task's output and status: rerun the
 same command to run only the rest (output as if uninterrupted). SIGTERM, SIGINT or SIGUSR1
 stop the run: running commands' process groups are killed, the journal is synced, and the
-exit code is 128 + the signal.)";
+exit code is 128 + the signal. --deadline TIME starts no task that the tasks' measured times say
+cannot finish before TIME; running ones finish, and the exit code is 142 when tasks were left.)";
 
 } // namespace
 
@@ -182,6 +188,7 @@ void add_run_command(CLI::App& app, std::optional<Command>& chosen) {
                      "synced every second) and, when FILE holds tasks of the same run, run only\n"
                      "the others: rerun the same command after a stop or a crash to resume")
         ->type_name("FILE");
+    add_deadline_option(*run_cmd, a->deadline);
     run_cmd->add_flag("--summary", a->summary,
                       "after the run, print tasks per rank and the makespan beside its lower\n"
                       "bound on stderr");

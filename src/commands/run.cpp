@@ -316,6 +316,15 @@ RunReport run_commands(const boost::mpi::communicator& comm, const RunOptions& o
     }
     ExecutorOptions eo = o.executor;
     eo.ordered = o.executor.ordered && !resume;
+    if (resume && eo.deadline > 0 && eo.deadline_task_seconds <= 0 && r.journaled > 0) {
+        double sum = 0; // until tasks finish here: the journaled tasks' measured times
+        for (const auto& e : resume->writer.contents().entries) {
+            sum += decode(std::string_view(reinterpret_cast<const char*>(e.result.data()),
+                                           e.result.size()))
+                       .seconds;
+        }
+        eo.deadline_task_seconds = sum / static_cast<double>(r.journaled);
+    }
     try {
         r.summary = execute(comm, tasks, task, on_result, eo);
     } catch (const execution_error& e) {
@@ -343,6 +352,8 @@ RunReport run_commands(const boost::mpi::communicator& comm, const RunOptions& o
     r.stopped_by = finish_resumable(comm, o.executor.root, resume ? &resume->writer : nullptr,
                                     r.journaled, r.summary, n, o.executor.stop_requested, true);
     r.failed = r.summary.failed; // the same on every rank: the executor shares its counts
+    r.stopped_by = deadline_stop(comm, o.executor.root, r.stopped_by, r.summary,
+                                 r.summary.completed + r.failed);
     if (!r.summary.root_worked && comm.size() > 1) {
         r.workers = comm.size() - 1;
     }
@@ -380,6 +391,8 @@ nlohmann::ordered_json to_json(const RunOptions& o) {
         {"halt", to_string(o.executor.effective_halt())},
         {"journal",
          o.journal.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(o.journal)},
+        {"deadline",
+         o.deadline.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(o.deadline)},
     };
 }
 
@@ -451,6 +464,10 @@ nlohmann::ordered_json to_json(const RunReport& r) {
           {"chunks", s.chunks},
           {"halted", s.halted},
           {"stopped_by", r.stopped_by},
+          {"deadline", r.options.executor.deadline > 0
+                           ? nlohmann::ordered_json(r.options.executor.deadline)
+                           : nlohmann::ordered_json(nullptr)},
+          {"deadline_stopped", r.stopped_by == stopped_by_deadline},
           {"tasks_per_rank", s.tasks_per_rank},
           {"overhead", overhead_json(s)}}},
     };
@@ -478,6 +495,9 @@ std::vector<std::string> to_text(const RunReport& r) {
     lines.push_back(per_rank);
     for (auto& l : retry_and_halt_lines(s, r.options.executor.effective_halt())) {
         lines.push_back(std::move(l));
+    }
+    if (r.stopped_by == stopped_by_deadline) {
+        lines.push_back(deadline_stop_line(r.options.executor.deadline));
     }
     for (auto& l : resumed_lines(r.journaled, s.tasks, r.options.journal)) {
         lines.push_back(std::move(l));

@@ -26,6 +26,7 @@ struct RunOptions {
     std::string results_dir; ///< --results DIR: each task's output to files on its host
     bool summary = false;    ///< print the run's summary (makespan, bound) on stderr
     std::string journal;     ///< --journal FILE: append finished tasks, skip those it holds
+    std::string deadline;    ///< --deadline as given (executor.deadline holds its time; "": none)
     /// retries, halt (never by default: every task runs), stop_requested, on_attempt and
     /// on_progress apply as to any executor run; a failed command is a failed attempt.
     ExecutorOptions executor;
@@ -56,11 +57,11 @@ struct RunReport {
     std::vector<TaskFailure> errors;
     std::uint64_t failed = 0;    ///< failed tasks: commands and rankpool's own (every rank)
     std::uint64_t journaled = 0; ///< results taken from the journal, not run again (every rank)
-    int stopped_by = 0;          ///< the stop signal that ended the run early, 0 (every rank)
-    double task_seconds = 0;     ///< the tasks' own durations summed (root)
-    double longest = 0;          ///< the longest task (root)
-    double lower_bound = 0;      ///< max(longest, task_seconds / workers), from the measured tasks
-    double predicted = 0;        ///< the dynamic schedule's makespan for the measured durations
+    int stopped_by = 0;      ///< the stop signal that ended the run early, stopped_by_deadline, 0
+    double task_seconds = 0; ///< the tasks' own durations summed (root)
+    double longest = 0;      ///< the longest task (root)
+    double lower_bound = 0;  ///< max(longest, task_seconds / workers), from the measured tasks
+    double predicted = 0;    ///< the dynamic schedule's makespan for the measured durations
 
     [[nodiscard]] bool ok() const { return failed == 0 && summary.completed == summary.tasks; }
 };
@@ -102,7 +103,9 @@ using RunOutput = std::function<void(std::uint64_t number, const TaskResult& res
 /// journal's results to `output` (interleaved in input order with new ones), runs only the
 /// rest, and appends each new successful result; a journal of other inputs is a usage_error on
 /// every rank before any work. A stop requested through o.executor.stop_requested ends the run
-/// early with report.stopped_by set on every rank. Collective.
+/// early with report.stopped_by set on every rank; so does o.executor.deadline, with
+/// stopped_by_deadline, when it kept tasks from starting (a journal's measured task times are
+/// its first estimate on a resume). Collective.
 RunReport run_commands(const boost::mpi::communicator& comm, const RunOptions& o,
                        const RunItems& items, const RunOutput& output);
 /// The same, with the items read first (share_items).

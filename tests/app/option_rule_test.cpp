@@ -96,6 +96,7 @@ std::map<std::string, Sample> samples(const std::string& arg_file) {
         {"run --progress", {{"--tasks", arg_file}, ""}},
         {"run --no-progress", {{"--tasks", arg_file}, ""}},
         {"run --journal", {{"--tasks", arg_file}, "/tmp/rankpool-option-rule-journal"}},
+        {"run --deadline", {{"--tasks", arg_file}, "3600"}},
     };
 }
 
