@@ -48,6 +48,19 @@ int stopped_done(const std::string& err) {
     return -1;
 }
 
+/// The --json report of a run that `--deadline 2.5` stopped (exit 142), its common fields checked.
+nlohmann::json stopped_report(const rankpool::test::RunResult& r) {
+    CHECK(r.exit_code == 142);
+    auto j = nlohmann::json::parse(r.out);
+    CHECK(j["options"]["deadline"] == "2.5");
+    CHECK(j["detail"]["deadline_stopped"] == true);
+    CHECK(j["detail"]["stopped_by"] == 14);
+    CHECK(j["detail"]["deadline"].get<double>() > 1.7e9);
+    CHECK(j["results"]["completed"].get<int>() < 6);
+    CHECK(j["ok"] == false);
+    return j;
+}
+
 } // namespace
 
 TEST_CASE("sleep --deadline 2.5: stops early with exit 142 and the stop line; the journal resumes "
@@ -89,14 +102,7 @@ TEST_CASE("sleep --deadline --json: the report says the deadline stopped it") {
     const auto r = run_rankpool(
         2, with(with({"sleep"}, six()), {"--deadline", "2.5", "--journal", journal, "--json"}),
         120);
-    CHECK(r.exit_code == 142);
-    const auto j = nlohmann::json::parse(r.out);
-    CHECK(j["options"]["deadline"] == "2.5");
-    CHECK(j["detail"]["deadline_stopped"] == true);
-    CHECK(j["detail"]["stopped_by"] == 14);
-    CHECK(j["detail"]["deadline"].get<double>() > 1.7e9);
-    CHECK(j["results"]["completed"].get<int>() < 6);
-    CHECK(j["ok"] == false);
+    (void)stopped_report(r);
     std::remove(journal.c_str());
 }
 
@@ -161,16 +167,9 @@ TEST_CASE("run --deadline --json: the report says the deadline stopped it; a res
     std::remove(journal.c_str());
     const auto r =
         run_rankpool(2, six_commands({"--deadline", "2.5", "--journal", journal, "--json"}), 120);
-    CHECK(r.exit_code == 142);
-    const auto j = nlohmann::json::parse(r.out);
-    CHECK(j["options"]["deadline"] == "2.5");
-    CHECK(j["detail"]["deadline_stopped"] == true);
-    CHECK(j["detail"]["stopped_by"] == 14);
-    CHECK(j["detail"]["deadline"].get<double>() > 1.7e9);
+    const auto j = stopped_report(r);
     const int completed = j["results"]["completed"].get<int>();
-    CHECK(completed < 6);
     CHECK(j["results"]["values"].size() == static_cast<std::size_t>(completed));
-    CHECK(j["ok"] == false);
     // Resumed with 0.5 s left: the journal's ~1 s tasks say none can finish, so none starts.
     const auto again =
         run_rankpool(2, six_commands({"--deadline", "0.5", "--journal", journal, "--json"}), 120);
