@@ -318,9 +318,9 @@ RunReport run_commands(const boost::mpi::communicator& comm, const RunOptions& o
     eo.ordered = o.executor.ordered && !resume;
     if (resume && eo.deadline > 0 && eo.deadline_task_seconds <= 0 && r.journaled > 0) {
         double sum = 0; // until tasks finish here: the journaled tasks' measured times
-        for (const auto& e : resume->writer.contents().entries) {
-            sum += decode(std::string_view(reinterpret_cast<const char*>(e.result.data()),
-                                           e.result.size()))
+        for (const auto& e : resume->writer.contents().entries) { // (their headers only)
+            sum += decode_head(std::string_view(reinterpret_cast<const char*>(e.result.data()),
+                                                e.result.size()))
                        .seconds;
         }
         eo.deadline_task_seconds = sum / static_cast<double>(r.journaled);

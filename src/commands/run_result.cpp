@@ -26,35 +26,55 @@ std::string encode(const TaskResult& r) {
     return bytes;
 }
 
-TaskResult decode(std::string_view bytes) {
-    const auto bad = [] { return std::runtime_error("rankpool run: a task result is garbled"); };
+namespace {
+
+std::runtime_error garbled() {
+    return std::runtime_error("rankpool run: a task result is garbled");
+}
+
+/// Reads encode's header line into `r` (ending, code, rank, seconds) and `sizes` (host, command,
+/// out, err); returns the bytes after the line. Throws as decode.
+std::string_view read_head(std::string_view bytes, TaskResult& r, std::size_t (&sizes)[4]) {
     const auto eol = bytes.find('\n');
     if (!bytes.starts_with(magic) || eol == std::string_view::npos) {
-        throw bad();
+        throw garbled();
     }
     const std::string head(bytes.substr(magic.size(), eol - magic.size()));
-    TaskResult r;
     char ending = 0;
-    std::size_t sizes[4] = {};
     int used = 0;
     if (std::sscanf(head.c_str(), "%c %d %d %lg %zu %zu %zu %zu%n", &ending, &r.code, &r.rank,
                     &r.seconds, &sizes[0], &sizes[1], &sizes[2], &sizes[3], &used) != 8 ||
         static_cast<std::size_t>(used) != head.size() || std::strchr("xste", ending) == nullptr ||
         ending == 0) {
-        throw bad();
+        throw garbled();
     }
     r.ending = static_cast<Ending>(ending);
-    std::string_view rest = bytes.substr(eol + 1);
+    return bytes.substr(eol + 1);
+}
+
+} // namespace
+
+TaskResult decode_head(std::string_view bytes) {
+    TaskResult r;
+    std::size_t sizes[4] = {};
+    (void)read_head(bytes, r, sizes);
+    return r;
+}
+
+TaskResult decode(std::string_view bytes) {
+    TaskResult r;
+    std::size_t sizes[4] = {};
+    std::string_view rest = read_head(bytes, r, sizes);
     std::string* fields[4] = {&r.host, &r.command, &r.out, &r.err};
     for (int k = 0; k < 4; ++k) {
         if (sizes[k] > rest.size()) {
-            throw bad();
+            throw garbled();
         }
         fields[k]->assign(rest.substr(0, sizes[k]));
         rest.remove_prefix(sizes[k]);
     }
     if (!rest.empty()) {
-        throw bad();
+        throw garbled();
     }
     return r;
 }

@@ -35,6 +35,9 @@ struct TaskResult {
 [[nodiscard]] std::string encode(const TaskResult& r);
 /// A result from encode's bytes; throws std::runtime_error if they are not such bytes. Pure.
 [[nodiscard]] TaskResult decode(std::string_view bytes);
+/// Only the header of encode's bytes: ending, code, rank and seconds, the strings left empty
+/// (and the bytes after the header not read). Throws as decode on a bad header. Pure.
+[[nodiscard]] TaskResult decode_head(std::string_view bytes);
 
 /// How a task ended in words: "exit code 2", "killed by signal 9 (Killed)", "timed out after
 /// 5.01 s (process group killed)", "not run: <why>".

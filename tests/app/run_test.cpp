@@ -42,6 +42,15 @@ TEST_CASE("a task result survives its framing, whatever bytes it holds") {
     const TaskResult empty = decode(encode(TaskResult{}));
     CHECK(empty.ok());
     CHECK(empty.out.empty());
+    const TaskResult head = decode_head(encode(r)); // the header only: the strings stay empty
+    CHECK(head.ending == Ending::signaled);
+    CHECK(head.code == 9);
+    CHECK(head.rank == 3);
+    CHECK(head.seconds == 1.25);
+    CHECK(head.host.empty());
+    CHECK(head.out.empty());
+    CHECK_THROWS_WITH_AS((void)decode_head("hello\n"), "rankpool run: a task result is garbled",
+                         std::runtime_error);
 }
 
 TEST_CASE("garbled result bytes are refused") {
